@@ -1,0 +1,31 @@
+# Developer entry points.  `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+VENV ?= .venv
+export VENV
+
+.PHONY: test venv sanity units integration lint format demo clean
+
+test: venv  ## sanity, unit, integration and lint, with a summary
+	tools/test.sh sanity units integration lint
+
+venv:
+	tools/bootstrap.sh
+
+sanity: venv
+	tools/test.sh sanity
+
+units: venv
+	tools/test.sh units
+
+integration: venv
+	tools/test.sh integration
+
+lint: venv
+	tools/test.sh lint
+
+format: venv
+	$(VENV)/bin/ruff format plugins tests files tools
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf build .venv

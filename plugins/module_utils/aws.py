@@ -1,0 +1,107 @@
+# -*- coding: utf-8 -*-
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one place for AWS clients, retries, errors and tags shared by every module."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:  # handled by AnsibleAWSModule
+    BotoCoreError = ClientError = Exception
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
+    ansible_dict_to_boto3_tag_list,
+    boto3_tag_list_to_ansible_dict,
+    compare_aws_tags,
+)
+
+# One retry policy for every call of the collection: throttling and transient server errors are
+# retried with jittered exponential backoff (1 s doubling to 20 s, 8 retries, about 90 s at worst).
+RETRY_CODES = ["ThrottlingException", "SlowDown", "InternalServerError", "ServiceUnavailableException"]
+RETRY = AWSRetry.jittered_backoff(retries=8, delay=1, backoff=2.0, max_delay=20, catch_extra_error_codes=RETRY_CODES)
+
+AWS_ERRORS = (BotoCoreError, ClientError)
+
+
+class NotebooksError(Exception):
+    """A failure the module reports as is; ``details`` go into the failure result."""
+
+    def __init__(self, msg, **details):
+        super(NotebooksError, self).__init__(msg)
+        self.msg = msg
+        self.details = details
+
+
+def client(module, service):
+    """A boto3 client with the collection's retry policy (call methods with ``aws_retry=True``)."""
+    return module.client(service, retry_decorator=RETRY)
+
+
+def error_code(error):
+    return getattr(error, "response", {}).get("Error", {}).get("Code", "")
+
+
+def error_message(error):
+    return getattr(error, "response", {}).get("Error", {}).get("Message", "") or str(error)
+
+
+def is_not_found(error):
+    """SageMaker reports a missing resource as ValidationException with a telling message."""
+    if not isinstance(error, ClientError):
+        return False
+    message = error_message(error)
+    return error_code(error) in ("ResourceNotFound", "ValidationException") and (
+        "RecordNotFound" in message or "does not exist" in message or "Could not find" in message
+    )
+
+
+def snake(resource):
+    """camelCase API shape -> snake_case result, leaving tag keys alone."""
+    return camel_dict_to_snake_dict(resource or {}, ignore_list=["Tags"])
+
+
+def get_tags(sagemaker, arn):
+    tags = []
+    for page in sagemaker.get_paginator("list_tags").paginate(ResourceArn=arn):
+        tags.extend(page.get("Tags", []))
+    return boto3_tag_list_to_ansible_dict(tags)
+
+
+def reconcile_tags(sagemaker, arn, current, wanted, purge, check_mode):
+    """Bring a SageMaker resource's tags to ``wanted`` (None: leave tags alone).
+
+    Returns (changed, resulting_tags).
+    """
+    if wanted is None:
+        return False, current
+    to_set, to_remove = compare_aws_tags(current, wanted, purge_tags=purge)
+    if not to_set and not to_remove:
+        return False, current
+    if not check_mode:
+        if to_remove:
+            sagemaker.delete_tags(ResourceArn=arn, TagKeys=to_remove, aws_retry=True)
+        if to_set:
+            sagemaker.add_tags(ResourceArn=arn, Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True)
+    result = dict((k, v) for k, v in current.items() if k not in to_remove)
+    result.update(to_set)
+    return True, result
+
+
+def tag_list(tags):
+    """Ansible tag dict -> the list shape create calls take."""
+    return ansible_dict_to_boto3_tag_list(tags or {})
+
+
+def run(module, function, *args, **kwargs):
+    """Run a module's logic and turn its exceptions into fail_json; main() stays one line."""
+    try:
+        return function(module, *args, **kwargs)
+    except NotebooksError as e:
+        module.fail_json(msg=e.msg, **e.details)
+    except AWS_ERRORS as e:
+        module.fail_json_aws(e, msg="AWS call failed")

@@ -1,0 +1,375 @@
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fill the documented gaps of moto's SageMaker notebook API, in one place.
+
+Every patch here reproduces behaviour that the SageMaker API reference documents (or that was
+measured, see shared FACTS.md); nothing here invents behaviour.  ``apply()`` must run in the
+process that serves the emulator, before the first request.
+
+Timing model: ``EMULATOR_PHASE_SECONDS`` (``"3"`` for every phase, or ``"Pending=2,Stopping=10"``)
+makes Pending, Stopping and Updating last that long, as on AWS (minutes there).  Default: instant.
+"""
+
+import os
+import re
+import time
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.sagemaker import models, responses
+from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.models import FakeSagemakerNotebookInstance as Notebook
+from moto.sagemaker.models import FakeSageMakerNotebookInstanceLifecycleConfig as LifecycleConfig
+from moto.sagemaker.models import SageMakerModelBackend as Backend
+
+PHASES = ("Pending", "Stopping", "Updating")
+# AWS: NotebookInstanceLifecycleConfigName pattern and length (API reference).
+LCC_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
+LCC_NAME_MAX = 63
+# AWS: NotebookInstanceLifecycleHook.Content is 1..16384 characters of base64; at most one hook.
+LCC_CONTENT_MAX = 16384
+VOLUME_MIN, VOLUME_MAX = 5, 16384
+MAX_SECURITY_GROUPS = 5
+# AWS: notebooks created without PlatformIdentifier get the current default platform, and without
+# InstanceMetadataServiceConfiguration allow IMDSv1 ("1").
+DEFAULT_PLATFORM = "notebook-al2023-v1"
+DEFAULT_IMDS = "1"
+
+
+def phase_seconds(spec=None):
+    """Parse the timing model: ``"3"`` or ``"Pending=2,Stopping=10,Updating=1"``."""
+    spec = os.environ.get("EMULATOR_PHASE_SECONDS", "") if spec is None else str(spec)
+    spec = spec.strip()
+    if not spec:
+        return dict.fromkeys(PHASES, 0.0)
+    if "=" not in spec:
+        return dict.fromkeys(PHASES, float(spec))
+    result = dict.fromkeys(PHASES, 0.0)
+    for item in spec.split(","):
+        phase, _, seconds = item.partition("=")
+        if phase.strip() not in PHASES:
+            raise ValueError(f"unknown phase {phase!r} in EMULATOR_PHASE_SECONDS; use {PHASES}")
+        result[phase.strip()] = float(seconds)
+    return result
+
+
+TIMING = phase_seconds()
+
+
+# --- notebook status: transitional phases resolve lazily when the status is read -----------------
+
+def _get_status(self):
+    pending = self.__dict__.get("_phase_end")
+    if pending and time.monotonic() >= pending[1]:
+        self.__dict__["_status"], self.__dict__["_phase_end"] = pending[0], None
+        self.last_modified_time = models.utcnow()
+    return self.__dict__.get("_status")
+
+
+def _set_status(self, value):
+    self.__dict__["_status"], self.__dict__["_phase_end"] = value, None
+
+
+def _transition(notebook, phase, final):
+    seconds = TIMING.get(phase, 0.0)
+    notebook.last_modified_time = models.utcnow()
+    if seconds <= 0:
+        notebook.status = final
+    else:
+        notebook.status = phase
+        notebook.__dict__["_phase_end"] = (final, time.monotonic() + seconds)
+
+
+def _require_status(notebook, allowed, target):
+    # AWS wording: "Status (InService) not in ([Stopped, Failed]). Unable to transition to (Pending) ..."
+    if notebook.status not in allowed:
+        raise ValidationError(
+            message=f"Status ({notebook.status}) not in ([{', '.join(allowed)}]). Unable to transition to "
+            f"({target}) for Notebook Instance ({notebook.arn})."
+        )
+
+
+def _notebook_start(self):
+    # Called by moto's constructor (status Pending) and by StartNotebookInstance.
+    _transition(self, "Pending", "InService")
+
+
+def _notebook_stop(self):
+    _transition(self, "Stopping", "Stopped")
+
+
+def _backend_start(self, notebook_instance_name):
+    notebook = self.get_notebook_instance(notebook_instance_name)
+    _require_status(notebook, ("Stopped", "Failed"), "Pending")
+    notebook.start()
+
+
+def _backend_stop(self, notebook_instance_name):
+    notebook = self.get_notebook_instance(notebook_instance_name)
+    _require_status(notebook, ("InService",), "Stopping")
+    notebook.stop()
+
+
+def _notebook_to_dict(self, _original=Notebook.to_dict):
+    result = _original(self)
+    result["NotebookInstanceStatus"] = self.status
+    result["PlatformIdentifier"] = getattr(self, "platform_identifier", DEFAULT_PLATFORM)
+    result["InstanceMetadataServiceConfiguration"] = {
+        "MinimumInstanceMetadataServiceVersion": getattr(self, "imds_version", DEFAULT_IMDS)
+    }
+    if self.subnet_id:
+        # AWS: a notebook in a VPC has an ENI in its subnet; the id is opaque, this one is stable.
+        result["NetworkInterfaceId"] = "eni-" + format(abs(hash(self.arn)) % 16**17, "017x")
+    # AWS omits absent members instead of returning nulls.
+    return {key: value for key, value in result.items() if value is not None}
+
+
+# --- validation shared by create and update -------------------------------------------------------
+
+def _check_volume(size, current=None):
+    if size is None:
+        return
+    if not VOLUME_MIN <= int(size) <= VOLUME_MAX:
+        raise ValidationError(
+            message=f"Invalid range for parameter VolumeSizeInGB, value: {size}, valid range: {VOLUME_MIN}-{VOLUME_MAX}"
+        )
+    if current is not None and int(size) < int(current):
+        # AWS: the ML storage volume can only grow.
+        raise ValidationError(
+            message=f"VolumeSizeInGB cannot be decreased: current size is {current}, requested {size}."
+        )
+
+
+def _check_lifecycle_config_exists(backend, name):
+    if name and name not in backend.notebook_instance_lifecycle_configurations:
+        arn = LifecycleConfig.arn_formatter(name, backend.account_id, backend.region_name)
+        raise ValidationError(message=f"Unable to find Notebook Instance Lifecycle Config ({arn}).")
+
+
+def _check_lifecycle_config_input(name, hooks):
+    if name is not None and (len(name) > LCC_NAME_MAX or not LCC_NAME.match(name)):
+        raise ValidationError(
+            message=f"1 validation error detected: Value '{name}' at 'notebookInstanceLifecycleConfigName' failed to "
+            f"satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9])*$ "
+            f"and have length less than or equal to {LCC_NAME_MAX}"
+        )
+    for field, hook_list in hooks.items():
+        if hook_list is None:
+            continue
+        if len(hook_list) > 1:
+            raise ValidationError(
+                message=f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
+                "Member must have length less than or equal to 1"
+            )
+        for hook in hook_list:
+            content = hook.get("Content") or ""
+            if not 1 <= len(content) <= LCC_CONTENT_MAX:
+                raise ValidationError(
+                    message=f"1 validation error detected: Value at '{field}.1.member.content' failed to satisfy "
+                    f"constraint: Member must have length between 1 and {LCC_CONTENT_MAX} (was {len(content)})"
+                )
+
+
+# --- response handlers for the gaps -------------------------------------------------------------
+
+def create_notebook_instance(self):
+    backend = self.sagemaker_backend
+    subnet = self._get_param("SubnetId")
+    if self._get_param("DirectInternetAccess") == "Disabled" and not subnet:
+        # AWS: "You can set the value of this parameter to Disabled only if you set a value for SubnetId".
+        raise ValidationError(message="DirectInternetAccess can be Disabled only when SubnetId is set.")
+    if len(self._get_param("SecurityGroupIds") or []) > MAX_SECURITY_GROUPS:
+        raise ValidationError(
+            message="1 validation error detected: Value at 'securityGroupIds' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {MAX_SECURITY_GROUPS}"
+        )
+    _check_volume(self._get_param("VolumeSizeInGB"))
+    _check_lifecycle_config_exists(backend, self._get_param("LifecycleConfigName"))
+    result = _original_create_notebook_instance(self)
+    notebook = backend.get_notebook_instance(self._get_param("NotebookInstanceName"))
+    notebook.platform_identifier = self._get_param("PlatformIdentifier") or DEFAULT_PLATFORM
+    imds = self._get_param("InstanceMetadataServiceConfiguration") or {}
+    notebook.imds_version = imds.get("MinimumInstanceMetadataServiceVersion") or DEFAULT_IMDS
+    return result
+
+
+def update_notebook_instance(self):
+    backend = self.sagemaker_backend
+    notebook = backend.get_notebook_instance(self._get_param("NotebookInstanceName"))
+    _require_status(notebook, ("Stopped",), "Updating")
+    lcc = self._get_param("LifecycleConfigName")
+    if lcc and self._get_param("DisassociateLifecycleConfig"):
+        raise ValidationError(message="LifecycleConfigName and DisassociateLifecycleConfig are mutually exclusive.")
+    _check_lifecycle_config_exists(backend, lcc)
+    _check_volume(self._get_param("VolumeSizeInGB"), current=notebook.volume_size_in_gb)
+    instance_type = self._get_param("InstanceType")
+    if instance_type:
+        notebook.validate_instance_type(instance_type)
+    imds = (self._get_param("InstanceMetadataServiceConfiguration") or {}).get("MinimumInstanceMetadataServiceVersion")
+    if imds is not None and imds not in ("1", "2"):
+        raise ValidationError(message=f"MinimumInstanceMetadataServiceVersion must be 1 or 2, got {imds}.")
+
+    # Validated: apply.  Omitted members leave the attribute as it is (AWS semantics).
+    simple = {
+        "InstanceType": "instance_type",
+        "RoleArn": "role_arn",
+        "VolumeSizeInGB": "volume_size_in_gb",
+        "RootAccess": "root_access",
+        "PlatformIdentifier": "platform_identifier",
+        "DefaultCodeRepository": "default_code_repository",
+        "AdditionalCodeRepositories": "additional_code_repositories",
+        "AcceleratorTypes": "accelerator_types",
+        "LifecycleConfigName": "lifecycle_config_name",
+    }
+    for param, attribute in simple.items():
+        value = self._get_param(param)
+        if value is not None:
+            setattr(notebook, attribute, value)
+    disassociate = {
+        "DisassociateLifecycleConfig": "lifecycle_config_name",
+        "DisassociateDefaultCodeRepository": "default_code_repository",
+        "DisassociateAdditionalCodeRepositories": "additional_code_repositories",
+        "DisassociateAcceleratorTypes": "accelerator_types",
+    }
+    for param, attribute in disassociate.items():
+        if self._get_param(param):
+            setattr(notebook, attribute, None)
+    if imds is not None:
+        notebook.imds_version = imds
+    _transition(notebook, "Updating", "Stopped")
+    return EmptyResult()
+
+
+def _page(self, items, key):
+    """Offset pagination with MaxResults/NextToken, as the List* calls do."""
+    start = int(self._get_param("NextToken") or 0)
+    size = int(self._get_param("MaxResults") or 10)
+    body = {key: items[start:start + size]}
+    if start + size < len(items):
+        body["NextToken"] = str(start + size)
+    return ActionResult(body)
+
+
+def list_notebook_instances(self):
+    # moto ignores NotebookInstanceLifecycleConfigNameContains; AWS filters on the attached config.
+    notebooks = list(self.sagemaker_backend.notebook_instances.values())
+    filters = {
+        "NameContains": lambda n, v: v in n.notebook_instance_name,
+        "StatusEquals": lambda n, v: n.status == v,
+        "NotebookInstanceLifecycleConfigNameContains": lambda n, v: v in (n.lifecycle_config_name or ""),
+    }
+    for param, keep in filters.items():
+        value = self._get_param(param)
+        if value:
+            notebooks = [n for n in notebooks if keep(n, value)]
+    keys = {
+        "Name": lambda n: n.notebook_instance_name,
+        "CreationTime": lambda n: n.creation_time,
+        "Status": lambda n: n.status,
+    }
+    notebooks.sort(key=keys[self._get_param("SortBy") or "Name"], reverse=self._get_param("SortOrder") == "Descending")
+    return _page(self, [n.to_dict() for n in notebooks], "NotebookInstances")
+
+
+def create_notebook_instance_lifecycle_config(self):
+    name = self._get_param("NotebookInstanceLifecycleConfigName")
+    _check_lifecycle_config_input(name, {"onCreate": self._get_param("OnCreate"), "onStart": self._get_param("OnStart")})
+    result = _original_create_lifecycle_config(self)
+    config = self.sagemaker_backend.notebook_instance_lifecycle_configurations[name]
+    config.tags = list(self._get_param("Tags") or [])
+    return result
+
+
+def update_notebook_instance_lifecycle_config(self):
+    name = self._get_param("NotebookInstanceLifecycleConfigName")
+    on_create, on_start = self._get_param("OnCreate"), self._get_param("OnStart")
+    _check_lifecycle_config_input(name, {"onCreate": on_create, "onStart": on_start})
+    backend = self.sagemaker_backend
+    config = backend.notebook_instance_lifecycle_configurations.get(name)
+    if config is None:
+        arn = LifecycleConfig.arn_formatter(name, backend.account_id, backend.region_name)
+        raise ValidationError(
+            message=f"Unable to update Notebook Instance Lifecycle Config '{arn}'. "
+            "(Details: Notebook Instance Lifecycle Config does not exist.)"
+        )
+    # A given hook list replaces the stored one; an omitted one is kept.
+    if on_create is not None:
+        config.on_create = on_create
+    if on_start is not None:
+        config.on_start = on_start
+    config.last_modified_time = models.utcnow()
+    return EmptyResult()
+
+
+def list_notebook_instance_lifecycle_configs(self):
+    backend = self.sagemaker_backend
+    configs = list(backend.notebook_instance_lifecycle_configurations.values())
+    contains = self._get_param("NameContains")
+    if contains:
+        configs = [c for c in configs if contains in c.notebook_instance_lifecycle_config_name]
+    sort_by = self._get_param("SortBy") or "CreationTime"
+    keys = {
+        "Name": lambda c: c.notebook_instance_lifecycle_config_name,
+        "CreationTime": lambda c: c.creation_time,
+        "LastModifiedTime": lambda c: c.last_modified_time,
+    }
+    configs.sort(key=keys[sort_by], reverse=(self._get_param("SortOrder") or "Descending") == "Descending")
+    summaries = [
+        {
+            "NotebookInstanceLifecycleConfigName": c.notebook_instance_lifecycle_config_name,
+            "NotebookInstanceLifecycleConfigArn": c.arn,
+            "CreationTime": c.creation_time,
+            "LastModifiedTime": c.last_modified_time,
+        }
+        for c in configs
+    ]
+    return _page(self, summaries, "NotebookInstanceLifecycleConfigs")
+
+
+def _get_resource_from_arn(self, arn, _original=Backend._get_resource_from_arn):
+    # Lifecycle configs are taggable on AWS (AddTags/ListTags/DeleteTags take their ARN).
+    resource_type, _, name = arn.split(":")[-1].partition("/")
+    if resource_type == "notebook-instance-lifecycle-config":
+        config = self.notebook_instance_lifecycle_configurations.get(name)
+        if config is None:
+            raise ValidationError(message=f"Could not find resource with ARN {arn}")
+        if not hasattr(config, "tags"):
+            config.tags = []
+        return config
+    return _original(self, arn)
+
+
+def add_tags(self, arn, tags):
+    # AWS: adding a tag whose key exists overwrites its value.
+    resource = self._get_resource_from_arn(arn)
+    keys = {tag["Key"] for tag in tags}
+    resource.tags = [t for t in resource.tags if t["Key"] not in keys] + list(tags)
+    return resource.tags
+
+
+_original_create_notebook_instance = responses.SageMakerResponse.create_notebook_instance
+_original_create_lifecycle_config = responses.SageMakerResponse.create_notebook_instance_lifecycle_config
+_APPLIED = []
+
+
+def apply():
+    """Install the patches (idempotent)."""
+    if _APPLIED:
+        return
+    Notebook.status = property(_get_status, _set_status)
+    Notebook.start = _notebook_start
+    Notebook.stop = _notebook_stop
+    Notebook.to_dict = _notebook_to_dict
+    Backend.start_notebook_instance = _backend_start
+    Backend.stop_notebook_instance = _backend_stop
+    Backend._get_resource_from_arn = _get_resource_from_arn
+    Backend.add_tags = add_tags
+    for handler in (
+        create_notebook_instance,
+        update_notebook_instance,
+        list_notebook_instances,
+        create_notebook_instance_lifecycle_config,
+        update_notebook_instance_lifecycle_config,
+        list_notebook_instance_lifecycle_configs,
+    ):
+        setattr(responses.SageMakerResponse, handler.__name__, handler)
+    _APPLIED.append(True)

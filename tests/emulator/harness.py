@@ -1,0 +1,173 @@
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Start, reset and stop the local AWS emulator (moto server + gaps.py) on a free loopback port.
+
+Library:  ``with Emulator(phase_seconds=2) as emu: emu.client("sagemaker") ...``
+Command:  ``python tests/emulator/harness.py run [--phase-seconds S] -- COMMAND ARGS...`` starts
+the emulator, runs COMMAND with ``AWS_ENDPOINT_URL`` and test credentials in its environment, stops
+the emulator and exits with COMMAND's status.  ``start``/``stop`` with ``--state-dir`` keep it up
+across commands (the demo).
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+ACCESS_KEY = "testing"
+SECRET_KEY = "testing"  # the emulator accepts any credentials; this is not a secret
+SERVE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "serve.py")
+
+
+def free_port(host="127.0.0.1"):
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+class Emulator:
+    """A moto server process on loopback; ``url`` is its endpoint."""
+
+    def __init__(self, port=None, phase_seconds=None, host="127.0.0.1", log_path=None):
+        self.host = host
+        self.port = port
+        self.phase_seconds = phase_seconds
+        self.log_path = log_path
+        self.process = None
+
+    @property
+    def url(self):
+        return f"http://{self.host}:{self.port}"
+
+    def env(self):
+        """Environment for boto3, the AWS CLI and autostop.py; amazon.aws modules take the same
+        values through module_defaults (endpoint_url, access_key, secret_key, region)."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }
+
+    def start(self, timeout=30):
+        env = dict(os.environ)
+        env.pop("AWS_ENDPOINT_URL", None)
+        if self.phase_seconds is not None:
+            env["EMULATOR_PHASE_SECONDS"] = str(self.phase_seconds)
+        fixed = self.port is not None
+        for _attempt in range(1 if fixed else 3):
+            # A free port can be taken between the probe and the bind: try another one.
+            self.port = self.port if fixed else free_port(self.host)
+            log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+            self.process = subprocess.Popen(
+                [sys.executable, SERVE, "-H", self.host, "-p", str(self.port)],
+                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+            if self._wait_ready(timeout):
+                return self
+            self.stop()
+        raise RuntimeError(f"the AWS emulator did not start on {self.host} (log: {self.log_path})")
+
+    def _wait_ready(self, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                with urllib.request.urlopen(self.url + "/moto-api/data.json", timeout=2):
+                    return True
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.05)
+        return False
+
+    def reset(self):
+        """Drop every resource, as a fresh server would have none."""
+        request = urllib.request.Request(self.url + "/moto-api/reset", method="POST", data=b"")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self.process = None
+
+    def client(self, service, max_attempts=1):
+        """A boto3 client on the emulator; one attempt so that failures show at once."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=REGION,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+            config=Config(retries={"max_attempts": max_attempts, "mode": "standard"}),
+        )
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _state_file(state_dir):
+    return os.path.join(state_dir, "emulator.json")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="action", required=True)
+    for name in ("run", "start"):
+        action = sub.add_parser(name)
+        action.add_argument("--port", type=int, default=None, help="default: a free loopback port")
+        action.add_argument("--phase-seconds", default=os.environ.get("EMULATOR_PHASE_SECONDS"),
+                            help="timing model, e.g. 3 or Pending=2,Stopping=10 (default: instant)")
+        action.add_argument("--log", default=None, help="server log file")
+    sub.choices["run"].add_argument("command", nargs=argparse.REMAINDER)
+    sub.choices["start"].add_argument("--state-dir", required=True)
+    sub.add_parser("stop").add_argument("--state-dir", required=True)
+    args = parser.parse_args(argv)
+
+    if args.action == "stop":
+        try:
+            with open(_state_file(args.state_dir)) as handle:
+                pid = json.load(handle)["pid"]
+            os.killpg(pid, signal.SIGTERM)
+        except (OSError, ValueError, KeyError):
+            pass
+        if os.path.exists(_state_file(args.state_dir)):
+            os.remove(_state_file(args.state_dir))
+        return 0
+
+    emulator = Emulator(port=args.port, phase_seconds=args.phase_seconds, log_path=args.log).start()
+    if args.action == "start":
+        os.makedirs(args.state_dir, exist_ok=True)
+        with open(_state_file(args.state_dir), "w") as handle:
+            json.dump({"pid": emulator.process.pid, "url": emulator.url, "env": emulator.env()}, handle)
+        print(emulator.url)
+        return 0
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    try:
+        return subprocess.call(command, env={**os.environ, **emulator.env()})
+    finally:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

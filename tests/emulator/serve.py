@@ -1,0 +1,21 @@
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The emulator process: moto's server with the SageMaker gaps filled (see gaps.py)."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import gaps  # noqa: E402  (needs the path above)
+
+
+def main(argv=None):
+    gaps.apply()
+    from moto.server import main as moto_main
+
+    moto_main(argv if argv is not None else sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

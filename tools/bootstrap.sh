@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Create or refresh the development virtual environment (.venv) from the pinned requirement files,
+# install the system tools the tests need, and prepare ansible-test to run offline.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+stamp="$VENV/.requirements.sha256"
+want=$(cat requirements-dev.txt constraints.txt | sha256sum | cut -d' ' -f1)
+
+if [[ ! -x "$VENV/bin/python" ]] || [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+    echo "bootstrap: installing the toolchain into $VENV"
+    "$PYTHON" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        -r requirements-dev.txt -c constraints.txt
+    echo "$want" > "$stamp"
+fi
+
+# shellcheck checks the on-start lifecycle script (and ansible-test's shellcheck sanity test).
+if ! command -v shellcheck >/dev/null 2>&1; then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "bootstrap: installing shellcheck"
+        (apt-get install -y -qq shellcheck >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq shellcheck >/dev/null; })
+    else
+        echo "bootstrap: shellcheck is missing; install it (Debian package 'shellcheck')" >&2
+        exit 1
+    fi
+fi
+
+# ansible-test downloads get-pip from a host that is unreachable offline; it reads a cached copy first.
+pip_version=$("$VENV/bin/python" -c 'from ansible_test._internal.python_requirements import get_venv_packages as g; from types import SimpleNamespace as N; print(g(N(version="3.11"))["pip"])')
+cache="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+mkdir -p "$(dirname "$cache")"
+cp tools/get_pip_offline.py "$cache"

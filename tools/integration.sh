@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Integration stage, run inside `harness.py run` (AWS_ENDPOINT_URL points at the emulator):
+# ansible-test integration targets, then the pytest suites that drive real programs
+# (ansible-playbook, jupyter server, autostop.py) against the same emulator.
+set -uo pipefail
+COLL=$1
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+PY=$(command -v python)
+cat > "$COLL/tests/integration/integration_config.yml" <<YAML
+---
+aws_endpoint_url: "$AWS_ENDPOINT_URL"
+aws_access_key: "$AWS_ACCESS_KEY_ID"
+aws_secret_key: "$AWS_SECRET_ACCESS_KEY"
+aws_region: "$AWS_DEFAULT_REGION"
+aws_probe: "$PY $REPO/tests/emulator/probe.py --endpoint-url $AWS_ENDPOINT_URL"
+ansible_python_interpreter: "$PY"
+YAML
+status=0
+(cd "$COLL" && ansible-test integration --local --python 3.11 --color no ${TARGETS:-}) || status=1
+if [[ -d "$COLL/tests/functional" ]]; then
+    (cd "$COLL" && PYTHONPATH="$REPO/${BUILD:-build}" python -m pytest -q -p no:cacheprovider tests/functional ${PYTEST_ARGS:-}) || status=1
+fi
+exit $status

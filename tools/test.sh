@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Run test stages on a fresh copy of the collection and print a summary.
+#   tools/test.sh [sanity] [units] [integration] [lint]     (default: all four, in that order)
+# Narrower loops: BUILD=build-x (separate copy), SANITY_ARGS="--test pep8", TARGETS="lifecycle_config",
+# PYTEST_ARGS="-k name" (units and functional suites).
+# Every stage runs even when an earlier one fails; the exit status is non-zero if any failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+VENV=${VENV:-.venv}
+BUILD=${BUILD:-build}
+export BUILD
+export PATH="$REPO/$VENV/bin:$PATH"
+export ANSIBLE_COLLECTIONS_PATH="$REPO/$BUILD"
+export ANSIBLE_LOCAL_TEMP="$REPO/$BUILD/tmp" ANSIBLE_REMOTE_TEMP="$REPO/$BUILD/tmp"
+stages=("$@")
+[[ ${#stages[@]} -eq 0 ]] && stages=(sanity units integration lint)
+
+COLL=$(tools/collection_tree.sh) || exit 1
+COLL="$REPO/$COLL"
+declare -A result seconds
+
+sanity() {
+    # No ignore files: every sanity test must pass as it is.
+    (cd "$COLL" && ansible-test sanity --local --python 3.11 --color no --exclude tests/output/ ${SANITY_ARGS:-})
+}
+
+units() {
+    (cd "$COLL" && PYTHONPATH="$REPO/$BUILD" python -m pytest -q -p no:cacheprovider tests/unit ${PYTEST_ARGS:-})
+}
+
+integration() {
+    python tests/emulator/harness.py run --log "$REPO/$BUILD/emulator.log" -- tools/integration.sh "$COLL"
+}
+
+lint() {
+    ruff check . && ruff format --check --diff plugins tests files tools bench 2>/dev/null \
+        && (cd "$COLL" && ansible-lint --offline --profile production)
+}
+
+for stage in "${stages[@]}"; do
+    echo "===== $stage"
+    start=$SECONDS
+    if "$stage"; then result[$stage]=passed; else result[$stage]=FAILED; fi
+    seconds[$stage]=$((SECONDS - start))
+done
+
+echo "===== summary"
+status=0
+passed=0 failed=0
+for stage in "${stages[@]}"; do
+    printf '%-12s %-7s %5ss\n' "$stage" "${result[$stage]}" "${seconds[$stage]}"
+    if [[ ${result[$stage]} == passed ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+done
+echo "stages: $passed passed, $failed failed"
+exit $status
