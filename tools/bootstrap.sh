@@ -16,7 +16,7 @@ if [[ ! -x "$VENV/bin/python" ]] || [[ "$(cat "$stamp" 2>/dev/null)" != "$want" 
     echo "$want" > "$stamp"
 fi
 
-# shellcheck checks the on-start lifecycle script (and ansible-test's shellcheck sanity test).
+# The on-start lifecycle script is checked with ShellCheck (also by the ansible-test sanity test).
 if ! command -v shellcheck >/dev/null 2>&1; then
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
         echo "bootstrap: installing shellcheck"

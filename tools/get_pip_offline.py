@@ -7,11 +7,10 @@ script comes from a host that is not reachable here.  This one runs the pip whee
 ``ensurepip`` as ``pip install ARGS`` (packages still come from the package index).
 """
 
+import ensurepip
 import glob
 import os
 import sys
-
-import ensurepip
 
 WHEELS = sorted(glob.glob(os.path.join(os.path.dirname(ensurepip.__file__), "_bundled", "pip-*.whl")))
 if not WHEELS:

@@ -3,6 +3,8 @@
 # ansible-test integration targets, then the pytest suites that drive real programs
 # (ansible-playbook, jupyter server, autostop.py) against the same emulator.
 set -uo pipefail
+read -ra targets <<< "${TARGETS:-}"
+read -ra pytest_args <<< "${PYTEST_ARGS:-}"
 COLL=$1
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 PY=$(command -v python)
@@ -16,8 +18,8 @@ aws_probe: "$PY $REPO/tests/emulator/probe.py --endpoint-url $AWS_ENDPOINT_URL"
 ansible_python_interpreter: "$PY"
 YAML
 status=0
-(cd "$COLL" && ansible-test integration --local --python 3.11 --color no ${TARGETS:-}) || status=1
+(cd "$COLL" && ansible-test integration --local --python 3.11 --color no "${targets[@]}") || status=1
 if [[ -d "$COLL/tests/functional" ]]; then
-    (cd "$COLL" && PYTHONPATH="$REPO/${BUILD:-build}" python -m pytest -q -p no:cacheprovider tests/functional ${PYTEST_ARGS:-}) || status=1
+    (cd "$COLL" && PYTHONPATH="$REPO/${BUILD:-build}" python -m pytest -q -p no:cacheprovider tests/functional "${pytest_args[@]}") || status=1
 fi
 exit $status

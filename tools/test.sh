@@ -5,7 +5,7 @@
 # PYTEST_ARGS="-k name" (units and functional suites).
 # Every stage runs even when an earlier one fails; the exit status is non-zero if any failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 REPO=$(pwd)
 VENV=${VENV:-.venv}
 BUILD=${BUILD:-build}
@@ -13,6 +13,8 @@ export BUILD
 export PATH="$REPO/$VENV/bin:$PATH"
 export ANSIBLE_COLLECTIONS_PATH="$REPO/$BUILD"
 export ANSIBLE_LOCAL_TEMP="$REPO/$BUILD/tmp" ANSIBLE_REMOTE_TEMP="$REPO/$BUILD/tmp"
+read -ra sanity_args <<< "${SANITY_ARGS:-}"
+read -ra pytest_args <<< "${PYTEST_ARGS:-}"
 stages=("$@")
 [[ ${#stages[@]} -eq 0 ]] && stages=(sanity units integration lint)
 
@@ -20,34 +22,32 @@ COLL=$(tools/collection_tree.sh) || exit 1
 COLL="$REPO/$COLL"
 declare -A result seconds
 
-sanity() {
-    # No ignore files: every sanity test must pass as it is.
-    (cd "$COLL" && ansible-test sanity --local --python 3.11 --color no --exclude tests/output/ ${SANITY_ARGS:-})
-}
-
-units() {
-    (cd "$COLL" && PYTHONPATH="$REPO/$BUILD" python -m pytest -q -p no:cacheprovider tests/unit ${PYTEST_ARGS:-})
-}
-
-integration() {
-    python tests/emulator/harness.py run --log "$REPO/$BUILD/emulator.log" -- tools/integration.sh "$COLL"
-}
-
-lint() {
-    ruff check . && ruff format --check --diff plugins tests files tools bench 2>/dev/null \
-        && (cd "$COLL" && ansible-lint --offline --profile production)
+run_stage() {
+    case $1 in
+        sanity)
+            # No ignore files: every sanity test must pass as it is.
+            (cd "$COLL" && ansible-test sanity --local --python 3.11 --color no "${sanity_args[@]}") ;;
+        units)
+            (cd "$COLL" && PYTHONPATH="$REPO/$BUILD" python -m pytest -q -p no:cacheprovider tests/unit "${pytest_args[@]}") ;;
+        integration)
+            python tests/emulator/harness.py run --log "$REPO/$BUILD/emulator.log" -- tools/integration.sh "$COLL" ;;
+        lint)
+            ruff check . && ruff format --check plugins tests files tools \
+                && (cd "$COLL" && ansible-lint --offline --profile production) ;;
+        *)
+            echo "unknown stage: $1" >&2; return 2 ;;
+    esac
 }
 
 for stage in "${stages[@]}"; do
     echo "===== $stage"
     start=$SECONDS
-    if "$stage"; then result[$stage]=passed; else result[$stage]=FAILED; fi
+    if run_stage "$stage"; then result[$stage]=passed; else result[$stage]=FAILED; fi
     seconds[$stage]=$((SECONDS - start))
 done
 
 echo "===== summary"
-status=0
-passed=0 failed=0
+status=0 passed=0 failed=0
 for stage in "${stages[@]}"; do
     printf '%-12s %-7s %5ss\n' "$stage" "${result[$stage]}" "${seconds[$stage]}"
     if [[ ${result[$stage]} == passed ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi

@@ -103,5 +103,5 @@ def run(module, function, *args, **kwargs):
         return function(module, *args, **kwargs)
     except NotebooksError as e:
         module.fail_json(msg=e.msg, **e.details)
-    except AWS_ERRORS as e:
+    except (BotoCoreError, ClientError) as e:
         module.fail_json_aws(e, msg="AWS call failed")

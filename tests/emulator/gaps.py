@@ -45,7 +45,7 @@ def phase_seconds(spec=None):
         return dict.fromkeys(PHASES, float(spec))
     result = dict.fromkeys(PHASES, 0.0)
     for item in spec.split(","):
-        phase, _, seconds = item.partition("=")
+        phase, _sep, seconds = item.partition("=")
         if phase.strip() not in PHASES:
             raise ValueError(f"unknown phase {phase!r} in EMULATOR_PHASE_SECONDS; use {PHASES}")
         result[phase.strip()] = float(seconds)
@@ -56,6 +56,7 @@ TIMING = phase_seconds()
 
 
 # --- notebook status: transitional phases resolve lazily when the status is read -----------------
+
 
 def _get_status(self):
     pending = self.__dict__.get("_phase_end")
@@ -125,6 +126,7 @@ def _notebook_to_dict(self, _original=Notebook.to_dict):
 
 # --- validation shared by create and update -------------------------------------------------------
 
+
 def _check_volume(size, current=None):
     if size is None:
         return
@@ -170,6 +172,7 @@ def _check_lifecycle_config_input(name, hooks):
 
 
 # --- response handlers for the gaps -------------------------------------------------------------
+
 
 def create_notebook_instance(self):
     backend = self.sagemaker_backend
@@ -243,7 +246,7 @@ def _page(self, items, key):
     """Offset pagination with MaxResults/NextToken, as the List* calls do."""
     start = int(self._get_param("NextToken") or 0)
     size = int(self._get_param("MaxResults") or 10)
-    body = {key: items[start:start + size]}
+    body = {key: items[start : start + size]}
     if start + size < len(items):
         body["NextToken"] = str(start + size)
     return ActionResult(body)
@@ -272,7 +275,8 @@ def list_notebook_instances(self):
 
 def create_notebook_instance_lifecycle_config(self):
     name = self._get_param("NotebookInstanceLifecycleConfigName")
-    _check_lifecycle_config_input(name, {"onCreate": self._get_param("OnCreate"), "onStart": self._get_param("OnStart")})
+    hooks = {"onCreate": self._get_param("OnCreate"), "onStart": self._get_param("OnStart")}
+    _check_lifecycle_config_input(name, hooks)
     result = _original_create_lifecycle_config(self)
     config = self.sagemaker_backend.notebook_instance_lifecycle_configurations[name]
     config.tags = list(self._get_param("Tags") or [])
@@ -327,7 +331,7 @@ def list_notebook_instance_lifecycle_configs(self):
 
 def _get_resource_from_arn(self, arn, _original=Backend._get_resource_from_arn):
     # Lifecycle configs are taggable on AWS (AddTags/ListTags/DeleteTags take their ARN).
-    resource_type, _, name = arn.split(":")[-1].partition("/")
+    resource_type, _sep, name = arn.split(":")[-1].partition("/")
     if resource_type == "notebook-instance-lifecycle-config":
         config = self.notebook_instance_lifecycle_configurations.get(name)
         if config is None:

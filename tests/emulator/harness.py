@@ -70,7 +70,10 @@ class Emulator:
             log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
             self.process = subprocess.Popen(
                 [sys.executable, SERVE, "-H", self.host, "-p", str(self.port)],
-                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
             if self._wait_ready(timeout):
                 return self
@@ -136,8 +139,11 @@ def main(argv=None):
     for name in ("run", "start"):
         action = sub.add_parser(name)
         action.add_argument("--port", type=int, default=None, help="default: a free loopback port")
-        action.add_argument("--phase-seconds", default=os.environ.get("EMULATOR_PHASE_SECONDS"),
-                            help="timing model, e.g. 3 or Pending=2,Stopping=10 (default: instant)")
+        action.add_argument(
+            "--phase-seconds",
+            default=os.environ.get("EMULATOR_PHASE_SECONDS"),
+            help="timing model, e.g. 3 or Pending=2,Stopping=10 (default: instant)",
+        )
         action.add_argument("--log", default=None, help="server log file")
     sub.choices["run"].add_argument("command", nargs=argparse.REMAINDER)
     sub.choices["start"].add_argument("--state-dir", required=True)

@@ -1,0 +1,313 @@
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Each gap that tests/emulator/gaps.py fills behaves as the SageMaker API documents it."""
+
+import base64
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.emulator import Emulator
+from tests.emulator.gaps import phase_seconds
+
+ROLE = "arn:aws:iam::123456789012:role/notebook"
+
+
+def b64(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.fixture
+def sm(emulator):
+    return emulator.client("sagemaker")
+
+
+@pytest.fixture
+def subnet(emulator):
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    return ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+
+
+def create_lcc(sm, name="lcc", script="echo start", **extra):
+    return sm.create_notebook_instance_lifecycle_config(
+        NotebookInstanceLifecycleConfigName=name, OnStart=[{"Content": b64(script)}], **extra
+    )
+
+
+def create_notebook(sm, subnet, name="nb", **extra):
+    params = dict(
+        NotebookInstanceName=name,
+        InstanceType="ml.t3.medium",
+        RoleArn=ROLE,
+        SubnetId=subnet,
+        SecurityGroupIds=["sg-12345678"],
+        DirectInternetAccess="Disabled",
+    )
+    params.update(extra)
+    sm.create_notebook_instance(**params)
+    return sm.describe_notebook_instance(NotebookInstanceName=name)
+
+
+def status(sm, name="nb"):
+    return sm.describe_notebook_instance(NotebookInstanceName=name)["NotebookInstanceStatus"]
+
+
+def error_of(call, *args, **kwargs):
+    with pytest.raises(ClientError) as info:
+        call(*args, **kwargs)
+    return info.value.response["Error"]
+
+
+# --- describe --------------------------------------------------------------------------------------
+
+
+def test_describe_returns_platform_imds_and_eni_defaults(sm, subnet):
+    described = create_notebook(sm, subnet)
+    assert described["PlatformIdentifier"] == "notebook-al2023-v1"
+    assert described["InstanceMetadataServiceConfiguration"] == {"MinimumInstanceMetadataServiceVersion": "1"}
+    assert described["NetworkInterfaceId"].startswith("eni-")
+    assert "NotebookInstanceLifecycleConfigName" not in described  # absent, not null
+
+
+def test_create_takes_platform_and_imds(sm, subnet):
+    described = create_notebook(
+        sm,
+        subnet,
+        PlatformIdentifier="notebook-al2-v3",
+        InstanceMetadataServiceConfiguration={"MinimumInstanceMetadataServiceVersion": "2"},
+    )
+    assert described["PlatformIdentifier"] == "notebook-al2-v3"
+    assert described["InstanceMetadataServiceConfiguration"]["MinimumInstanceMetadataServiceVersion"] == "2"
+
+
+# --- create refusals -------------------------------------------------------------------------------
+
+
+def test_direct_internet_disabled_needs_subnet(sm):
+    error = error_of(
+        sm.create_notebook_instance,
+        NotebookInstanceName="nb",
+        InstanceType="ml.t3.medium",
+        RoleArn=ROLE,
+        DirectInternetAccess="Disabled",
+    )
+    assert error["Code"] == "ValidationException" and "SubnetId" in error["Message"]
+    assert sm.list_notebook_instances()["NotebookInstances"] == []
+
+
+def test_create_volume_out_of_range(sm, subnet):
+    # botocore itself refuses sizes below 5; the upper bound is the server's.
+    error = error_of(create_notebook, sm, subnet, VolumeSizeInGB=16385)
+    assert "VolumeSizeInGB" in error["Message"] and "16384" in error["Message"]
+
+
+def test_create_with_unknown_lifecycle_config(sm, subnet):
+    error = error_of(create_notebook, sm, subnet, LifecycleConfigName="missing")
+    assert "missing" in error["Message"]
+    assert sm.list_notebook_instances()["NotebookInstances"] == []
+
+
+def test_create_with_six_security_groups(sm, subnet):
+    error = error_of(create_notebook, sm, subnet, SecurityGroupIds=[f"sg-{i:08d}" for i in range(6)])
+    assert "securityGroupIds" in error["Message"]
+
+
+# --- start / stop rules ----------------------------------------------------------------------------
+
+
+def test_stop_only_from_in_service_and_start_only_from_stopped(sm, subnet):
+    create_notebook(sm, subnet)
+    assert "Stopped, Failed" in error_of(sm.start_notebook_instance, NotebookInstanceName="nb")["Message"]
+    sm.stop_notebook_instance(NotebookInstanceName="nb")
+    assert status(sm) == "Stopped"
+    assert "InService" in error_of(sm.stop_notebook_instance, NotebookInstanceName="nb")["Message"]
+    sm.start_notebook_instance(NotebookInstanceName="nb")
+    assert status(sm) == "InService"
+
+
+# --- UpdateNotebookInstance ------------------------------------------------------------------------
+
+
+def test_update_refused_unless_stopped(sm, subnet):
+    create_notebook(sm, subnet)
+    error = error_of(sm.update_notebook_instance, NotebookInstanceName="nb", InstanceType="ml.t3.large")
+    assert "Status (InService) not in ([Stopped])" in error["Message"]
+    assert sm.describe_notebook_instance(NotebookInstanceName="nb")["InstanceType"] == "ml.t3.medium"
+
+
+def test_update_applies_every_documented_field(sm, subnet):
+    create_lcc(sm, "first")
+    create_lcc(sm, "second")
+    create_notebook(sm, subnet, LifecycleConfigName="first", VolumeSizeInGB=10, RootAccess="Enabled")
+    sm.stop_notebook_instance(NotebookInstanceName="nb")
+    sm.update_notebook_instance(
+        NotebookInstanceName="nb",
+        InstanceType="ml.t3.large",
+        RoleArn=ROLE + "2",
+        VolumeSizeInGB=20,
+        RootAccess="Disabled",
+        LifecycleConfigName="second",
+        PlatformIdentifier="notebook-al2-v3",
+        InstanceMetadataServiceConfiguration={"MinimumInstanceMetadataServiceVersion": "2"},
+    )
+    described = sm.describe_notebook_instance(NotebookInstanceName="nb")
+    assert described["NotebookInstanceStatus"] == "Stopped"
+    assert (described["InstanceType"], described["RoleArn"], described["VolumeSizeInGB"]) == (
+        "ml.t3.large",
+        ROLE + "2",
+        20,
+    )
+    assert described["RootAccess"] == "Disabled"
+    assert described["NotebookInstanceLifecycleConfigName"] == "second"
+    assert described["PlatformIdentifier"] == "notebook-al2-v3"
+    assert described["InstanceMetadataServiceConfiguration"]["MinimumInstanceMetadataServiceVersion"] == "2"
+    # Create-only fields are untouched.
+    assert described["SubnetId"] == subnet and described["DirectInternetAccess"] == "Disabled"
+
+
+def test_update_detaches_lifecycle_config(sm, subnet):
+    create_lcc(sm)
+    create_notebook(sm, subnet, LifecycleConfigName="lcc")
+    sm.stop_notebook_instance(NotebookInstanceName="nb")
+    sm.update_notebook_instance(NotebookInstanceName="nb", DisassociateLifecycleConfig=True)
+    assert "NotebookInstanceLifecycleConfigName" not in sm.describe_notebook_instance(NotebookInstanceName="nb")
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"VolumeSizeInGB": 5}, "cannot be decreased"),
+        ({"LifecycleConfigName": "missing"}, "missing"),
+        ({"InstanceType": "ml.nope.large"}, "instanceType"),
+        ({"InstanceMetadataServiceConfiguration": {"MinimumInstanceMetadataServiceVersion": "3"}}, "1 or 2"),
+    ],
+)
+def test_update_refusals_change_nothing(sm, subnet, params, words):
+    create_notebook(sm, subnet, VolumeSizeInGB=10)
+    sm.stop_notebook_instance(NotebookInstanceName="nb")
+    before = sm.describe_notebook_instance(NotebookInstanceName="nb")
+    error = error_of(sm.update_notebook_instance, NotebookInstanceName="nb", **params)
+    assert words in error["Message"]
+    after = sm.describe_notebook_instance(NotebookInstanceName="nb")
+    for key in ("VolumeSizeInGB", "InstanceType", "InstanceMetadataServiceConfiguration", "NotebookInstanceStatus"):
+        assert after.get(key) == before.get(key)
+
+
+# --- lifecycle configurations ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["has_underscore", "-leading", "trailing-", "x" * 64])
+def test_lifecycle_config_name_rule(sm, name):
+    error = error_of(create_lcc, sm, name)
+    assert "regular expression pattern" in error["Message"]
+
+
+def test_lifecycle_config_name_at_limit(sm):
+    create_lcc(sm, "a" * 63)
+    assert sm.describe_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName="a" * 63)
+
+
+def test_lifecycle_config_content_limit(sm):
+    sm.create_notebook_instance_lifecycle_config(
+        NotebookInstanceLifecycleConfigName="limit", OnStart=[{"Content": "A" * 16384}]
+    )
+    error = error_of(
+        sm.create_notebook_instance_lifecycle_config,
+        NotebookInstanceLifecycleConfigName="over",
+        OnStart=[{"Content": "A" * 16385}],
+    )
+    assert "16384" in error["Message"]
+    error = error_of(
+        sm.update_notebook_instance_lifecycle_config,
+        NotebookInstanceLifecycleConfigName="limit",
+        OnStart=[{"Content": "A" * 16385}],
+    )
+    assert "16384" in error["Message"]
+
+
+def test_update_lifecycle_config_in_place(sm):
+    arn = create_lcc(sm, script="one")["NotebookInstanceLifecycleConfigArn"]
+    sm.update_notebook_instance_lifecycle_config(
+        NotebookInstanceLifecycleConfigName="lcc", OnStart=[{"Content": b64("two")}]
+    )
+    described = sm.describe_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName="lcc")
+    assert base64.b64decode(described["OnStart"][0]["Content"]) == b"two"
+    assert described["NotebookInstanceLifecycleConfigArn"] == arn
+    assert described["LastModifiedTime"] >= described["CreationTime"]
+    error = error_of(
+        sm.update_notebook_instance_lifecycle_config,
+        NotebookInstanceLifecycleConfigName="nope",
+        OnStart=[{"Content": b64("x")}],
+    )
+    assert "does not exist" in error["Message"]
+
+
+def test_list_lifecycle_configs_filters_and_pages(sm):
+    for index in range(5):
+        create_lcc(sm, f"cfg-{index}")
+    create_lcc(sm, "other")
+    names, token = [], None
+    while True:
+        kwargs = {"NameContains": "cfg", "SortBy": "Name", "SortOrder": "Ascending", "MaxResults": 2}
+        if token:
+            kwargs["NextToken"] = token
+        page = sm.list_notebook_instance_lifecycle_configs(**kwargs)
+        assert len(page["NotebookInstanceLifecycleConfigs"]) <= 2
+        names += [c["NotebookInstanceLifecycleConfigName"] for c in page["NotebookInstanceLifecycleConfigs"]]
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert names == [f"cfg-{index}" for index in range(5)]
+
+
+def test_lifecycle_config_tags(sm):
+    arn = create_lcc(sm, Tags=[{"Key": "team", "Value": "a"}])["NotebookInstanceLifecycleConfigArn"]
+    assert sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "a"}]
+    sm.add_tags(ResourceArn=arn, Tags=[{"Key": "team", "Value": "b"}])  # overwrites, never duplicates
+    assert sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "b"}]
+    sm.delete_tags(ResourceArn=arn, TagKeys=["team"])
+    assert sm.list_tags(ResourceArn=arn)["Tags"] == []
+
+
+def test_list_notebooks_by_lifecycle_config(sm, subnet):
+    create_lcc(sm, "autostop")
+    create_notebook(sm, subnet, "with", LifecycleConfigName="autostop")
+    create_notebook(sm, subnet, "without")
+    found = sm.list_notebook_instances(NotebookInstanceLifecycleConfigNameContains="autostop")
+    assert [n["NotebookInstanceName"] for n in found["NotebookInstances"]] == ["with"]
+
+
+# --- timing model ----------------------------------------------------------------------------------
+
+
+def test_phase_seconds_parsing():
+    assert phase_seconds("") == {"Pending": 0.0, "Stopping": 0.0, "Updating": 0.0}
+    assert phase_seconds("2") == {"Pending": 2.0, "Stopping": 2.0, "Updating": 2.0}
+    assert phase_seconds("Stopping=10,Pending=1") == {"Pending": 1.0, "Stopping": 10.0, "Updating": 0.0}
+    with pytest.raises(ValueError):
+        phase_seconds("Deleting=3")
+
+
+def test_timing_model_phases():
+    with Emulator(phase_seconds="0.6") as emulator:
+        sm = emulator.client("sagemaker")
+        ec2 = emulator.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+        create_notebook(sm, subnet)
+        seen = [status(sm)]
+        # Transitional states refuse the calls that need a settled state, as on AWS.
+        assert "Status (Pending)" in error_of(sm.stop_notebook_instance, NotebookInstanceName="nb")["Message"]
+        time.sleep(0.7)
+        seen.append(status(sm))
+        sm.stop_notebook_instance(NotebookInstanceName="nb")
+        seen.append(status(sm))
+        time.sleep(0.7)
+        seen.append(status(sm))
+        sm.update_notebook_instance(NotebookInstanceName="nb", InstanceType="ml.t3.large")
+        seen.append(status(sm))
+        time.sleep(0.7)
+        seen.append(status(sm))
+        assert seen == ["Pending", "InService", "Stopping", "Stopped", "Updating", "Stopped"]
