@@ -10,16 +10,23 @@ Timing model: ``EMULATOR_PHASE_SECONDS`` (``"3"`` for every phase, or ``"Pending
 makes Pending, Stopping and Updating last that long, as on AWS (minutes there).  Default: instant.
 """
 
+import fnmatch
+import json
 import os
 import re
+import threading
 import time
 
 from moto.core.responses import ActionResult, EmptyResult
+from moto.s3.models import FakeBucket
+from moto.s3.responses import S3Response
 from moto.sagemaker import models, responses
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeSagemakerNotebookInstance as Notebook
 from moto.sagemaker.models import FakeSageMakerNotebookInstanceLifecycleConfig as LifecycleConfig
 from moto.sagemaker.models import SageMakerModelBackend as Backend
+
+ACCOUNT_ID = "123456789012"
 
 PHASES = ("Pending", "Stopping", "Updating")
 # AWS: NotebookInstanceLifecycleConfigName pattern and length (API reference).
@@ -352,6 +359,7 @@ def add_tags(self, arn, tags):
 
 _original_create_notebook_instance = responses.SageMakerResponse.create_notebook_instance
 _original_create_lifecycle_config = responses.SageMakerResponse.create_notebook_instance_lifecycle_config
+_ORIGINAL_KEY_RESPONSE = S3Response._key_response
 _APPLIED = []
 
 
@@ -367,6 +375,8 @@ def apply():
     Backend.stop_notebook_instance = _backend_stop
     Backend._get_resource_from_arn = _get_resource_from_arn
     Backend.add_tags = add_tags
+    FakeBucket.get_permission = _bucket_get_permission
+    S3Response._key_response = _s3_key_response
     for handler in (
         create_notebook_instance,
         update_notebook_instance,
@@ -377,3 +387,94 @@ def apply():
     ):
         setattr(responses.SageMakerResponse, handler.__name__, handler)
     _APPLIED.append(True)
+
+
+# --- S3: bucket-policy conditions see the request ------------------------------------------------
+# moto checks object requests against the bucket policy without any request context, so every
+# conditional Deny matches everyone.  AWS evaluates condition keys against the request: here
+# aws:SecureTransport (TLS or not), aws:PrincipalArn (the caller, as GetCallerIdentity names it;
+# an assumed role counts as its role) and aws:SourceVpce (absent: nothing reaches the emulator
+# through a VPC endpoint).  Operators follow the IAM reference: a *NotEquals/*NotLike on an absent
+# key is true, other operators on an absent key are false, ...IfExists on an absent key is true.
+
+_REQUEST = threading.local()
+
+
+def _request_context(request, full_url):
+    context = {"aws:SecureTransport": "true" if full_url.startswith("https") else "false"}
+    credential = re.search(r"Credential=([^/]+)/", request.headers.get("Authorization", ""))
+    if credential:
+        from moto.sts.models import sts_backends
+
+        backend = sts_backends[ACCOUNT_ID]["global"]
+        arn = backend.get_caller_identity(credential.group(1), "us-east-1")[1]
+        role = re.match(r"arn:([^:]+):sts::(\d+):assumed-role/([^/]+)/", arn)
+        context["aws:PrincipalArn"] = f"arn:{role[1]}:iam::{role[2]}:role/{role[3]}" if role else arn
+    return context
+
+
+def _condition_holds(operator, key, expected, context):
+    if_exists = operator.endswith("IfExists")
+    base = operator[: -len("IfExists")] if if_exists else operator
+    expected = expected if isinstance(expected, list) else [expected]
+    if key not in context:
+        return if_exists or "Not" in base
+    actual = context[key]
+    if base == "Bool":
+        return actual.lower() in [str(e).lower() for e in expected]
+    matchers = {
+        "StringEquals": lambda e: actual == e,
+        "StringLike": lambda e: fnmatch.fnmatchcase(actual, e),
+        "ArnEquals": lambda e: actual == e,
+        "ArnLike": lambda e: fnmatch.fnmatchcase(actual, e),
+    }
+    positive = base.replace("Not", "")
+    if positive not in matchers:
+        raise ValidationError(message=f"emulator: condition operator {operator} is not modelled")
+    hit = any(matchers[positive](str(e)) for e in expected)
+    return not hit if "Not" in base else hit
+
+
+def _matches(patterns, value):
+    patterns = patterns if isinstance(patterns, list) else [patterns]
+    return any(fnmatch.fnmatchcase(value, p) for p in patterns)
+
+
+def evaluate_bucket_policy(policy, action, resource, context):
+    """Explicit Deny wins, then any Allow; otherwise neutral (IAM evaluation logic)."""
+    from moto.iam.access_control import PermissionResult
+
+    allowed = False
+    statements = policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
+    for statement in statements:
+        if "Action" in statement and not _matches(statement["Action"], action):
+            continue
+        if "NotAction" in statement and _matches(statement["NotAction"], action):
+            continue
+        if not _matches(statement.get("Resource", "*"), resource):
+            continue
+        pairs = statement.get("Condition", {}).items()
+        conditions = [(op, key, value) for op, keyed in pairs for key, value in keyed.items()]
+        if not all(_condition_holds(op, key, value, context) for op, key, value in conditions):
+            continue
+        if statement["Effect"] == "Deny":
+            return PermissionResult.DENIED
+        allowed = True
+    return PermissionResult.PERMITTED if allowed else PermissionResult.NEUTRAL
+
+
+def _bucket_get_permission(self, action, resource):
+    from moto.iam.access_control import PermissionResult
+
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    context = getattr(_REQUEST, "context", None) or {}
+    return evaluate_bucket_policy(json.loads(self.policy), action, resource, context)
+
+
+def _s3_key_response(self, request, full_url):
+    _REQUEST.context = _request_context(request, full_url)
+    try:
+        return _ORIGINAL_KEY_RESPONSE(self, request, full_url)
+    finally:
+        _REQUEST.context = None

@@ -10,12 +10,16 @@ across commands (the demo).
 """
 
 import argparse
+import datetime
+import ipaddress
 import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -27,6 +31,44 @@ SECRET_KEY = "testing"  # the emulator accepts any credentials; this is not a se
 SERVE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "serve.py")
 
 
+def make_certificate(directory, host="127.0.0.1"):
+    """A self-signed certificate for the loopback address: AWS endpoints are TLS-only, and bucket
+    policies that deny ``aws:SecureTransport: false`` must see TLS.  Returns (cert, key) paths."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "secure-sagemaker-emulator")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host)), x509.DNSName("localhost")]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = os.path.join(directory, "emulator.crt"), os.path.join(directory, "emulator.key")
+    with open(cert_path, "wb") as handle:
+        handle.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as handle:
+        handle.write(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+    return cert_path, key_path
+
+
 def free_port(host="127.0.0.1"):
     with socket.socket() as sock:
         sock.bind((host, 0))
@@ -36,40 +78,55 @@ def free_port(host="127.0.0.1"):
 class Emulator:
     """A moto server process on loopback; ``url`` is its endpoint."""
 
-    def __init__(self, port=None, phase_seconds=None, host="127.0.0.1", log_path=None):
+    def __init__(self, port=None, phase_seconds=None, host="127.0.0.1", log_path=None, tls=False, cert_dir=None):
         self.host = host
         self.port = port
         self.phase_seconds = phase_seconds
         self.log_path = log_path
+        self.tls = tls
+        self.cert_dir = cert_dir
+        self.ca_bundle = None
         self.process = None
 
     @property
     def url(self):
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+
+    def _ssl_context(self):
+        return ssl.create_default_context(cafile=self.ca_bundle) if self.tls else None
 
     def env(self):
         """Environment for boto3, the AWS CLI and autostop.py; amazon.aws modules take the same
         values through module_defaults (endpoint_url, access_key, secret_key, region)."""
-        return {
+        env = {
             "AWS_ENDPOINT_URL": self.url,
             "AWS_ACCESS_KEY_ID": ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
         }
+        if self.tls:
+            # boto3, the AWS CLI and amazon.aws modules (aws_ca_bundle) all read this variable.
+            env["AWS_CA_BUNDLE"] = self.ca_bundle
+        return env
 
     def start(self, timeout=30):
         env = dict(os.environ)
         env.pop("AWS_ENDPOINT_URL", None)
         if self.phase_seconds is not None:
             env["EMULATOR_PHASE_SECONDS"] = str(self.phase_seconds)
+        tls_args = []
+        if self.tls:
+            self.cert_dir = self.cert_dir or tempfile.mkdtemp(prefix="emulator-tls-")
+            self.ca_bundle, key_path = make_certificate(self.cert_dir, self.host)
+            tls_args = ["--ssl-cert", self.ca_bundle, "--ssl-key", key_path]
         fixed = self.port is not None
         for _attempt in range(1 if fixed else 3):
             # A free port can be taken between the probe and the bind: try another one.
             self.port = self.port if fixed else free_port(self.host)
             log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
             self.process = subprocess.Popen(
-                [sys.executable, SERVE, "-H", self.host, "-p", str(self.port)],
+                [sys.executable, SERVE, "-H", self.host, "-p", str(self.port)] + tls_args,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -86,7 +143,7 @@ class Emulator:
             if self.process.poll() is not None:
                 return False
             try:
-                with urllib.request.urlopen(self.url + "/moto-api/data.json", timeout=2):
+                with urllib.request.urlopen(self.url + "/moto-api/data.json", timeout=2, context=self._ssl_context()):
                     return True
             except (urllib.error.URLError, ConnectionError, OSError):
                 time.sleep(0.05)
@@ -95,7 +152,7 @@ class Emulator:
     def reset(self):
         """Drop every resource, as a fresh server would have none."""
         request = urllib.request.Request(self.url + "/moto-api/reset", method="POST", data=b"")
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10, context=self._ssl_context()) as response:
             response.read()
 
     def stop(self):
@@ -119,6 +176,7 @@ class Emulator:
             region_name=REGION,
             aws_access_key_id=ACCESS_KEY,
             aws_secret_access_key=SECRET_KEY,
+            verify=self.ca_bundle if self.tls else None,
             config=Config(retries={"max_attempts": max_attempts, "mode": "standard"}),
         )
 
@@ -145,6 +203,14 @@ def main(argv=None):
             help="timing model, e.g. 3 or Pending=2,Stopping=10 (default: instant)",
         )
         action.add_argument("--log", default=None, help="server log file")
+        action.add_argument(
+            "--tls",
+            dest="tls",
+            action="store_true",
+            default=os.environ.get("EMULATOR_TLS") == "1",
+            help="serve https with a fresh self-signed certificate (AWS_CA_BUNDLE names it)",
+        )
+        action.add_argument("--no-tls", dest="tls", action="store_false", help="serve plain http")
     sub.choices["run"].add_argument("command", nargs=argparse.REMAINDER)
     sub.choices["start"].add_argument("--state-dir", required=True)
     sub.add_parser("stop").add_argument("--state-dir", required=True)
@@ -161,9 +227,13 @@ def main(argv=None):
             os.remove(_state_file(args.state_dir))
         return 0
 
-    emulator = Emulator(port=args.port, phase_seconds=args.phase_seconds, log_path=args.log).start()
+    cert_dir = getattr(args, "state_dir", None)
+    if cert_dir:
+        os.makedirs(cert_dir, exist_ok=True)
+    emulator = Emulator(
+        port=args.port, phase_seconds=args.phase_seconds, log_path=args.log, tls=args.tls, cert_dir=cert_dir
+    ).start()
     if args.action == "start":
-        os.makedirs(args.state_dir, exist_ok=True)
         with open(_state_file(args.state_dir), "w") as handle:
             json.dump({"pid": emulator.process.pid, "url": emulator.url, "env": emulator.env()}, handle)
         print(emulator.url)

@@ -34,6 +34,7 @@ def main(argv=None):
     parser.add_argument("kwargs", nargs="?", default="{}")
     parser.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL"))
     parser.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    parser.add_argument("--ca-bundle", default=os.environ.get("AWS_CA_BUNDLE"), help="CA of a TLS endpoint")
     args = parser.parse_args(argv)
 
     import boto3
@@ -44,6 +45,7 @@ def main(argv=None):
         args.service,
         endpoint_url=args.endpoint_url,
         region_name=args.region,
+        verify=args.ca_bundle or None,
         aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
         aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
         config=Config(retries={"max_attempts": 1}),

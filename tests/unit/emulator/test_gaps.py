@@ -3,6 +3,7 @@
 """Each gap that tests/emulator/gaps.py fills behaves as the SageMaker API documents it."""
 
 import base64
+import json
 import time
 
 import pytest
@@ -311,3 +312,65 @@ def test_timing_model_phases():
         time.sleep(0.7)
         seen.append(status(sm))
         assert seen == ["Pending", "InService", "Stopping", "Stopped", "Updating", "Stopped"]
+
+
+# --- S3 bucket-policy conditions -------------------------------------------------------------------
+
+BUCKET = "scripts-bucket"
+BUCKET_ARN = "arn:aws:s3:::" + BUCKET
+
+
+def deny(sid, condition):
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [BUCKET_ARN, BUCKET_ARN + "/*"],
+        "Condition": condition,
+    }
+
+
+@pytest.fixture(scope="module")
+def tls_emulator():
+    with Emulator(tls=True) as emulator:
+        yield emulator
+
+
+def put_allowed(s3):
+    try:
+        s3.put_object(Bucket=BUCKET, Key="lifecycle-configurations/autostop.py", Body=b"x")
+        return True
+    except ClientError as error:
+        assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        return False
+
+
+@pytest.mark.parametrize("tls, allowed", [(False, False), (True, True)])
+def test_secure_transport_condition(emulator, tls_emulator, tls, allowed):
+    server = tls_emulator if tls else emulator
+    server.reset()
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_policy(
+        Bucket=BUCKET, Policy=json.dumps({"Statement": [deny("TLS", {"Bool": {"aws:SecureTransport": "false"}})]})
+    )
+    assert put_allowed(s3) is allowed
+
+
+def test_principal_and_endpoint_conditions(tls_emulator):
+    tls_emulator.reset()
+    s3 = tls_emulator.client("s3")
+    caller = tls_emulator.client("sts").get_caller_identity()["Arn"]
+    s3.create_bucket(Bucket=BUCKET)
+
+    def outside_endpoint_denied_except(admins):
+        condition = {"StringNotEquals": {"aws:SourceVpce": "vpce-0123"}, "ArnNotEquals": {"aws:PrincipalArn": admins}}
+        s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({"Statement": [deny("Endpoint", condition)]}))
+        return put_allowed(s3)
+
+    # Requests never come through a VPC endpoint here: only the admin exemption lets one pass.
+    assert outside_endpoint_denied_except([caller]) is True
+    assert outside_endpoint_denied_except(["arn:aws:iam::123456789012:role/other"]) is False
+    s3.delete_bucket_policy(Bucket=BUCKET)
+    assert put_allowed(s3) is True
