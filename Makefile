@@ -29,3 +29,6 @@ format: venv
 
 clean:
 	rm -rf build .venv
+
+demo: venv  ## the whole stack against the embedded emulator: build, re-run (changed=0), summary
+	tools/demo.sh
