@@ -1,0 +1,501 @@
+# -*- coding: utf-8 -*-
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One VPC endpoint per VPC, service and type, reconciled in place.
+
+amazon.aws.ec2_vpc_endpoint identifies an endpoint by VPC, service and the exact route-table set,
+so a changed route-table set creates a second endpoint and a changed policy is never applied.
+Here the identity is (VPC, service, type) and everything else is reconciled on that one endpoint
+with ModifyVpcEndpoint.
+
+Layout: ``validate()`` checks and normalises the options before any AWS call; ``plan()`` and
+``predict()`` are pure (current endpoint + wanted spec -> changes -> resulting endpoint);
+``ensure_present()`` / ``ensure_absent()`` take a boto3 EC2 client and do the calls.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import re
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
+    ansible_dict_to_boto3_tag_list,
+    boto3_tag_list_to_ansible_dict,
+    compare_aws_tags,
+)
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError, snake
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.waiter import poll
+
+# AWS resource ids: prefix, then 8 (older resources) or 17 lower-case hex digits.
+ID_PATTERNS = {
+    "vpc_id": ("vpc", re.compile(r"^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$")),
+    "route_table_ids": ("rtb", re.compile(r"^rtb-[0-9a-f]{8}(?:[0-9a-f]{9})?$")),
+    "subnet_ids": ("subnet", re.compile(r"^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$")),
+    "security_group_ids": ("sg", re.compile(r"^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$")),
+}
+# A full service name (com.amazonaws.us-east-1.s3, aws.sagemaker.us-east-1.notebook,
+# com.amazonaws.vpce.us-east-1.vpce-svc-...) or a short one (s3, sagemaker.api, ecr.dkr).
+SERVICE_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$")
+FULL_SERVICE_PREFIXES = ("com.amazonaws.", "aws.", "cn.com.amazonaws.")
+TYPES = ("Gateway", "Interface")
+# Options that only one endpoint type takes (AWS: RouteTableIds are for gateway endpoints,
+# SubnetIds, SecurityGroupIds and PrivateDnsEnabled for interface endpoints).
+ONLY_FOR = {
+    "route_table_ids": "Gateway",
+    "subnet_ids": "Interface",
+    "security_group_ids": "Interface",
+    "private_dns_enabled": "Interface",
+}
+# What AWS attaches when CreateVpcEndpoint gets no PolicyDocument (full access).  ResetPolicy is
+# not used to go back to it: sending this document has the same effect and is observable.
+DEFAULT_POLICY = {
+    "Version": "2008-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}],
+}
+# Endpoint states, compared in lower case (the API model spells them Available, responses available).
+# In these an endpoint no longer exists for our purposes (AWS lists deleted endpoints for a while).
+GONE_STATES = ("deleting", "deleted")
+# In these, waiting for "available" cannot succeed without someone else acting.
+STUCK_STATES = ("pendingacceptance", "partial", "failed", "rejected", "expired")
+FAILED_STATES = ("failed", "rejected", "expired")
+
+
+def _fail(field, rule, value):
+    raise NotebooksError("%s: %s (got %r)" % (field, rule, value), field=field)
+
+
+def state(endpoint):
+    return (endpoint.get("State") or "").lower()
+
+
+def endpoint_type(endpoint):
+    """AWS always reports the type; an endpoint created without one is a gateway endpoint."""
+    value = endpoint.get("VpcEndpointType") or "Gateway"
+    return {"gateway": "Gateway", "interface": "Interface"}.get(value.lower(), value)
+
+
+def expand_service(service, region):
+    """Short names (``s3``, ``sagemaker.api``) become ``com.amazonaws.<region>.<service>``."""
+    if service.startswith(FULL_SERVICE_PREFIXES):
+        return service
+    if not region:
+        raise NotebooksError(
+            "service: the short name %r needs a region to expand to com.amazonaws.<region>.%s; set region "
+            "or give the full service name" % (service, service),
+            field="service",
+        )
+    return "com.amazonaws.%s.%s" % (region, service)
+
+
+def parse_policy(policy, field="policy"):
+    """A policy given as JSON text or a dict -> dict; raise naming ``field`` when it is not one."""
+    if isinstance(policy, dict):
+        document = policy
+    else:
+        try:
+            document = json.loads(policy)
+        except (TypeError, ValueError) as e:
+            msg = "%s: must be a JSON policy document; it does not parse: %s" % (field, e)
+            raise NotebooksError(msg, field=field) from None
+    if not isinstance(document, dict):
+        _fail(field, "must be a JSON object (a policy document), not %s" % type(document).__name__, policy)
+    if not document.get("Statement"):
+        _fail(field, "a policy document needs a non-empty Statement", policy)
+    return document
+
+
+def _unique(values):
+    seen = []
+    for value in values:
+        if value not in seen:
+            seen.append(value)
+    return seen
+
+
+def validate(params, region):
+    """Check the module options before any AWS call; return the normalised spec.
+
+    Raises NotebooksError naming the field and the rule it breaks.
+    """
+    spec = dict(params)
+    kind = params.get("vpc_endpoint_type") or "Gateway"
+    if kind not in TYPES:
+        _fail("vpc_endpoint_type", "must be one of %s" % ", ".join(TYPES), kind)
+    spec["vpc_endpoint_type"] = kind
+
+    vpc_id = params.get("vpc_id")
+    if not vpc_id or not ID_PATTERNS["vpc_id"][1].match(vpc_id):
+        _fail("vpc_id", "must be a VPC id: vpc- followed by 8 or 17 lower-case hex digits", vpc_id)
+
+    service = params.get("service")
+    if not service or not SERVICE_PATTERN.match(service) or len(service) > 255:
+        _fail(
+            "service",
+            "must be a service name like com.amazonaws.<region>.s3 or a short name like s3 or sagemaker.api "
+            "(lower-case letters, digits, '.', '-', '_')",
+            service,
+        )
+    spec["service"] = expand_service(service, region)
+
+    for field in ("route_table_ids", "subnet_ids", "security_group_ids"):
+        values = params.get(field)
+        if values is None:
+            continue
+        prefix, pattern = ID_PATTERNS[field]
+        for value in values:
+            if not isinstance(value, str) or not pattern.match(value):
+                _fail(
+                    field, "every element must be an id: %s- followed by 8 or 17 lower-case hex digits" % prefix, value
+                )
+        spec[field] = _unique(values)
+
+    for field, only in ONLY_FOR.items():
+        if params.get(field) is not None and kind != only:
+            _fail(
+                field,
+                "applies only to vpc_endpoint_type=%s endpoints; this one is %s" % (only, kind),
+                params.get(field),
+            )
+
+    if params.get("policy") is not None:
+        spec["policy"] = parse_policy(params["policy"])
+
+    timeout = params.get("wait_timeout")
+    if timeout is not None and timeout < 1:
+        _fail("wait_timeout", "must be at least 1 second", timeout)
+    return spec
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def find_endpoints(ec2, vpc_id, service, wanted_type):
+    """Every live endpoint of this VPC, service and type (normally zero or one)."""
+    filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "service-name", "Values": [service]}]
+    found, token = [], None
+    while True:
+        kwargs = {"NextToken": token} if token else {}
+        page = ec2.describe_vpc_endpoints(Filters=filters, aws_retry=True, **kwargs)
+        found.extend(page.get("VpcEndpoints") or [])
+        token = page.get("NextToken")
+        if not token:
+            break
+    return [
+        e
+        for e in found
+        if endpoint_type(e) == wanted_type
+        and e.get("VpcId") == vpc_id
+        and e.get("ServiceName") == service
+        and state(e) not in GONE_STATES
+    ]
+
+
+def describe_endpoint(ec2, endpoint_id):
+    """The endpoint, or None once AWS no longer knows it."""
+    try:
+        endpoints = ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id], aws_retry=True)["VpcEndpoints"]
+    except is_boto3_error_code("InvalidVpcEndpointId.NotFound"):
+        return None
+    return endpoints[0] if endpoints else None
+
+
+def current_policy(endpoint):
+    document = endpoint.get("PolicyDocument")
+    if not document:
+        return None
+    if isinstance(document, dict):
+        return document
+    try:
+        return json.loads(document)
+    except ValueError:
+        return document  # compared as text: it will differ from any wanted document
+
+
+def security_group_ids(endpoint):
+    return [g["GroupId"] for g in endpoint.get("Groups") or []]
+
+
+def normalize(endpoint):
+    """API shape -> the module's snake_case result (policy as a dict, tags as a dict)."""
+    if not endpoint:
+        return {}
+    result = snake(dict((k, v) for k, v in endpoint.items() if k not in ("PolicyDocument", "Tags")))
+    result["vpc_endpoint_type"] = endpoint_type(endpoint)
+    result["policy_document"] = current_policy(endpoint)
+    result["tags"] = boto3_tag_list_to_ansible_dict(endpoint.get("Tags") or [])
+    result["security_group_ids"] = security_group_ids(endpoint)
+    for key in ("route_table_ids", "subnet_ids"):
+        result.setdefault(key, [])
+    if "creation_timestamp" in result and not isinstance(result["creation_timestamp"], str):
+        result["creation_timestamp"] = result["creation_timestamp"].isoformat()
+    return result
+
+
+def view(endpoint):
+    """What diff mode shows: the attributes this module manages, for this endpoint's type."""
+    if not endpoint:
+        return {}
+    result = {
+        "vpc_endpoint_type": endpoint_type(endpoint),
+        "policy": current_policy(endpoint),
+        "tags": boto3_tag_list_to_ansible_dict(endpoint.get("Tags") or []),
+    }
+    if result["vpc_endpoint_type"] == "Gateway":
+        result["route_table_ids"] = sorted(endpoint.get("RouteTableIds") or [])
+    else:
+        result["subnet_ids"] = sorted(endpoint.get("SubnetIds") or [])
+        result["security_group_ids"] = sorted(security_group_ids(endpoint))
+        result["private_dns_enabled"] = endpoint.get("PrivateDnsEnabled")
+    return result
+
+
+# --- planning (pure) ---------------------------------------------------------------------------------
+
+
+def _set_change(current, wanted):
+    """(to_add, to_remove), each sorted; wanted None means leave the set alone."""
+    if wanted is None:
+        return [], []
+    return sorted(set(wanted) - set(current)), sorted(set(current) - set(wanted))
+
+
+def plan(endpoint, spec):
+    """What ModifyVpcEndpoint and the tag calls must do to bring ``endpoint`` to ``spec``.
+
+    Returns a dict with only the changes needed: ``modify`` (ModifyVpcEndpoint keyword arguments
+    without the id), ``tags_set`` (dict) and ``tags_unset`` (list).  Empty values mean nothing to do.
+    """
+    modify = {}
+    wanted_policy = spec.get("policy")
+    if wanted_policy is not None and compare_policies(current_policy(endpoint), wanted_policy):
+        modify["PolicyDocument"] = json.dumps(wanted_policy, sort_keys=True)
+
+    pairs = (
+        ("route_table_ids", endpoint.get("RouteTableIds") or [], "RouteTableIds"),
+        ("subnet_ids", endpoint.get("SubnetIds") or [], "SubnetIds"),
+        ("security_group_ids", security_group_ids(endpoint), "SecurityGroupIds"),
+    )
+    for field, current, api in pairs:
+        to_add, to_remove = _set_change(current, spec.get(field))
+        if to_add:
+            modify["Add" + api] = to_add
+        if to_remove:
+            modify["Remove" + api] = to_remove
+
+    wanted_dns = spec.get("private_dns_enabled")
+    if wanted_dns is not None and bool(endpoint.get("PrivateDnsEnabled")) != wanted_dns:
+        modify["PrivateDnsEnabled"] = wanted_dns
+
+    tags_set, tags_unset = {}, []
+    if spec.get("tags") is not None:
+        current_tags = boto3_tag_list_to_ansible_dict(endpoint.get("Tags") or [])
+        tags_set, tags_unset = compare_aws_tags(current_tags, spec["tags"], purge_tags=spec.get("purge_tags", True))
+    return {"modify": modify, "tags_set": tags_set, "tags_unset": sorted(tags_unset)}
+
+
+def has_changes(changes):
+    return bool(changes["modify"] or changes["tags_set"] or changes["tags_unset"])
+
+
+def predict(endpoint, changes):
+    """The endpoint as it will be once ``changes`` are applied (check mode reports this)."""
+    result = dict(endpoint)
+    modify = changes["modify"]
+    if "PolicyDocument" in modify:
+        result["PolicyDocument"] = modify["PolicyDocument"]
+    for api, key in (("RouteTableIds", "RouteTableIds"), ("SubnetIds", "SubnetIds")):
+        current = list(endpoint.get(key) or [])
+        removed = set(modify.get("Remove" + api, []))
+        result[key] = [v for v in current if v not in removed] + modify.get("Add" + api, [])
+    if "AddSecurityGroupIds" in modify or "RemoveSecurityGroupIds" in modify:
+        removed = set(modify.get("RemoveSecurityGroupIds", []))
+        groups = [g for g in endpoint.get("Groups") or [] if g["GroupId"] not in removed]
+        result["Groups"] = groups + [{"GroupId": g} for g in modify.get("AddSecurityGroupIds", [])]
+    if "PrivateDnsEnabled" in modify:
+        result["PrivateDnsEnabled"] = modify["PrivateDnsEnabled"]
+    if changes["tags_set"] or changes["tags_unset"]:
+        tags = boto3_tag_list_to_ansible_dict(endpoint.get("Tags") or [])
+        for key in changes["tags_unset"]:
+            tags.pop(key, None)
+        tags.update(changes["tags_set"])
+        result["Tags"] = ansible_dict_to_boto3_tag_list(tags)
+    return result
+
+
+def create_request(spec):
+    """CreateVpcEndpoint keyword arguments for ``spec``."""
+    request = {
+        "VpcId": spec["vpc_id"],
+        "ServiceName": spec["service"],
+        # Always explicit: AWS defaults to Gateway, but an explicit type is what describe reports back.
+        "VpcEndpointType": spec["vpc_endpoint_type"],
+    }
+    if spec.get("policy") is not None:
+        request["PolicyDocument"] = json.dumps(spec["policy"], sort_keys=True)
+    if spec["vpc_endpoint_type"] == "Gateway":
+        request["RouteTableIds"] = list(spec.get("route_table_ids") or [])
+    else:
+        if spec.get("subnet_ids"):
+            request["SubnetIds"] = list(spec["subnet_ids"])
+        if spec.get("security_group_ids"):
+            request["SecurityGroupIds"] = list(spec["security_group_ids"])
+        if spec.get("private_dns_enabled") is not None:
+            request["PrivateDnsEnabled"] = spec["private_dns_enabled"]
+    if spec.get("tags"):
+        request["TagSpecifications"] = [
+            {"ResourceType": "vpc-endpoint", "Tags": ansible_dict_to_boto3_tag_list(spec["tags"])}
+        ]
+    return request
+
+
+def predict_created(spec):
+    """The endpoint CreateVpcEndpoint will make (check mode): AWS defaults where options are omitted.
+
+    Not predicted: the id, and the VPC's default security group that AWS gives an interface
+    endpoint created without security_group_ids.
+    """
+    request = create_request(spec)
+    endpoint = {
+        "VpcEndpointId": None,
+        "VpcEndpointType": spec["vpc_endpoint_type"],
+        "VpcId": spec["vpc_id"],
+        "ServiceName": spec["service"],
+        "State": "pending" if spec["vpc_endpoint_type"] == "Interface" else "available",
+        "PolicyDocument": request.get("PolicyDocument") or json.dumps(DEFAULT_POLICY),
+        "RouteTableIds": request.get("RouteTableIds", []),
+        "SubnetIds": request.get("SubnetIds", []),
+        "Groups": [{"GroupId": g} for g in request.get("SecurityGroupIds", [])],
+        "Tags": ansible_dict_to_boto3_tag_list(spec.get("tags") or {}),
+    }
+    if spec["vpc_endpoint_type"] == "Interface":
+        # AWS: PrivateDnsEnabled defaults to true for AWS services.
+        endpoint["PrivateDnsEnabled"] = request.get("PrivateDnsEnabled", True)
+    return endpoint
+
+
+# --- doing -----------------------------------------------------------------------------------------
+
+
+def _single(endpoints, spec):
+    if len(endpoints) > 1:
+        ids = sorted(e["VpcEndpointId"] for e in endpoints)
+        raise NotebooksError(
+            "%d %s endpoints for %s exist in %s (%s); expected at most one. Delete the duplicates "
+            "(for example the ones amazon.aws.ec2_vpc_endpoint created) and run again; this module does "
+            "not guess which one to keep"
+            % (len(ids), spec["vpc_endpoint_type"], spec["service"], spec["vpc_id"], ", ".join(ids)),
+            vpc_endpoint_ids=ids,
+        )
+    return endpoints[0] if endpoints else None
+
+
+def wait_available(ec2, endpoint_id, timeout, sleep=None):
+    kwargs = {"sleep": sleep} if sleep else {}
+    endpoint = poll(
+        lambda: describe_endpoint(ec2, endpoint_id),
+        lambda e: e is None or state(e) in ("available",) + STUCK_STATES,
+        timeout,
+        "VPC endpoint %s to be available" % endpoint_id,
+        **kwargs,
+    )
+    if endpoint is None:
+        raise NotebooksError("VPC endpoint %s disappeared while waiting for it to be available" % endpoint_id)
+    if state(endpoint) in FAILED_STATES:
+        raise NotebooksError(
+            "VPC endpoint %s is %s" % (endpoint_id, endpoint.get("State")), vpc_endpoint=normalize(endpoint)
+        )
+    return endpoint
+
+
+def wait_deleted(ec2, endpoint_id, timeout, sleep=None):
+    kwargs = {"sleep": sleep} if sleep else {}
+    poll(
+        lambda: describe_endpoint(ec2, endpoint_id),
+        lambda e: e is None or state(e) == "deleted",
+        timeout,
+        "VPC endpoint %s to be deleted" % endpoint_id,
+        **kwargs,
+    )
+
+
+def _result(changed, before, after, diff):
+    result = {"changed": changed, "vpc_endpoint": normalize(after)}
+    if diff:
+        result["diff"] = {"before": view(before), "after": view(after)}
+    return result
+
+
+def ensure_present(ec2, spec, check_mode=False, diff=False, sleep=None):
+    """Create or reconcile the one endpoint of ``spec``; return the module result."""
+    endpoint = _single(find_endpoints(ec2, spec["vpc_id"], spec["service"], spec["vpc_endpoint_type"]), spec)
+    if endpoint is None:
+        if check_mode:
+            return _result(True, None, predict_created(spec), diff)
+        request = create_request(spec)
+        endpoint = ec2.create_vpc_endpoint(aws_retry=True, **request)["VpcEndpoint"]
+        if spec.get("wait"):
+            endpoint = wait_available(ec2, endpoint["VpcEndpointId"], spec["wait_timeout"], sleep=sleep)
+        else:
+            endpoint = describe_endpoint(ec2, endpoint["VpcEndpointId"]) or endpoint
+        return _result(True, None, endpoint, diff)
+
+    changes = plan(endpoint, spec)
+    if not has_changes(changes):
+        return _result(False, endpoint, endpoint, diff)
+    if check_mode:
+        return _result(True, endpoint, predict(endpoint, changes), diff)
+
+    endpoint_id = endpoint["VpcEndpointId"]
+    if changes["modify"]:
+        ec2.modify_vpc_endpoint(VpcEndpointId=endpoint_id, aws_retry=True, **changes["modify"])
+    if changes["tags_unset"]:
+        ec2.delete_tags(Resources=[endpoint_id], Tags=[{"Key": k} for k in changes["tags_unset"]], aws_retry=True)
+    if changes["tags_set"]:
+        ec2.create_tags(
+            Resources=[endpoint_id], Tags=ansible_dict_to_boto3_tag_list(changes["tags_set"]), aws_retry=True
+        )
+    if spec.get("wait"):
+        after = wait_available(ec2, endpoint_id, spec["wait_timeout"], sleep=sleep)
+    else:
+        after = describe_endpoint(ec2, endpoint_id) or predict(endpoint, changes)
+    return _result(True, endpoint, after, diff)
+
+
+def prefix_list_id(ec2, service):
+    """The AWS-managed prefix list of a gateway service (e.g. S3): security group rules that
+    allow traffic to the service through the endpoint name it.  None when AWS has none."""
+    lists = ec2.describe_prefix_lists(
+        Filters=[{"Name": "prefix-list-name", "Values": [service]}], aws_retry=True
+    ).get("PrefixLists", [])
+    return lists[0]["PrefixListId"] if lists else None
+
+
+def with_prefix_list(ec2, spec, result):
+    """Add ``prefix_list_id`` to a gateway endpoint's result."""
+    if spec["vpc_endpoint_type"] == "Gateway" and result.get("vpc_endpoint"):
+        result["vpc_endpoint"]["prefix_list_id"] = prefix_list_id(ec2, spec["service"])
+    return result
+
+
+def ensure_absent(ec2, spec, check_mode=False, diff=False, sleep=None):
+    """Delete the endpoint of ``spec`` if it exists; return the module result."""
+    endpoint = _single(find_endpoints(ec2, spec["vpc_id"], spec["service"], spec["vpc_endpoint_type"]), spec)
+    if endpoint is None:
+        return _result(False, None, None, diff)
+    if not check_mode:
+        endpoint_id = endpoint["VpcEndpointId"]
+        response = ec2.delete_vpc_endpoints(VpcEndpointIds=[endpoint_id], aws_retry=True)
+        failures = response.get("Unsuccessful") or []
+        if failures:
+            error = failures[0].get("Error") or {}
+            raise NotebooksError(
+                "Deleting VPC endpoint %s failed: %s %s" % (endpoint_id, error.get("Code"), error.get("Message")),
+                unsuccessful=failures,
+            )
+        if spec.get("wait"):
+            wait_deleted(ec2, endpoint_id, spec["wait_timeout"], sleep=sleep)
+    return _result(True, endpoint, None, diff)
