@@ -2,7 +2,7 @@
 # Run test stages on a fresh copy of the collection and print a summary.
 #   tools/test.sh [sanity] [units] [integration] [lint]     (default: all four, in that order)
 # Narrower loops: BUILD=build-x (separate copy), SANITY_ARGS="--test pep8", TARGETS="lifecycle_config",
-# PYTEST_ARGS="-k name" (units and functional suites).
+# PYTEST_ARGS="-k name" (units and functional suites), MOLECULE=0 (skip the molecule scenario).
 # Every stage runs even when an earlier one fails; the exit status is non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -13,6 +13,7 @@ export BUILD
 export PATH="$REPO/$VENV/bin:$PATH"
 export ANSIBLE_COLLECTIONS_PATH="$REPO/$BUILD"
 export ANSIBLE_LOCAL_TEMP="$REPO/$BUILD/tmp" ANSIBLE_REMOTE_TEMP="$REPO/$BUILD/tmp"
+export ANSIBLE_NOCOLOR=1 NO_COLOR=1 MOLECULE_NO_COLOR=1 PY_COLORS=0
 read -ra sanity_args <<< "${SANITY_ARGS:-}"
 read -ra pytest_args <<< "${PYTEST_ARGS:-}"
 stages=("$@")
@@ -30,7 +31,11 @@ run_stage() {
         units)
             (cd "$COLL" && PYTHONPATH="$REPO/$BUILD" python -m pytest -q -p no:cacheprovider tests/unit "${pytest_args[@]}") ;;
         integration)
-            python tests/emulator/harness.py run --log "$REPO/$BUILD/emulator.log" -- tools/integration.sh "$COLL" ;;
+            # Targets and functional suites share one emulator; molecule gets a fresh one.
+            local rc=0
+            python tests/emulator/harness.py run --log "$REPO/$BUILD/emulator.log" -- tools/integration.sh "$COLL" || rc=1
+            if [[ ${MOLECULE:-1} == 1 ]]; then tools/molecule.sh "$COLL" || rc=1; fi
+            return $rc ;;
         lint)
             ruff check . && ruff format --check plugins tests files tools \
                 && (cd "$COLL" && ansible-lint --offline --profile production) ;;

@@ -92,6 +92,20 @@ class Emulator:
     def url(self):
         return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
+    @classmethod
+    def from_environment(cls, environ=None):
+        """The emulator a parent process started (``harness.py run`` exports AWS_ENDPOINT_URL and,
+        with TLS, AWS_CA_BUNDLE), or None.  It is not stopped by this object."""
+        environ = os.environ if environ is None else environ
+        url = environ.get("AWS_ENDPOINT_URL")
+        if not url:
+            return None
+        scheme, _sep, address = url.partition("://")
+        host, _sep, port = address.rstrip("/").rpartition(":")
+        emulator = cls(host=host, port=int(port), tls=scheme == "https")
+        emulator.ca_bundle = environ.get("AWS_CA_BUNDLE") if emulator.tls else None
+        return emulator
+
     def _ssl_context(self):
         return ssl.create_default_context(cafile=self.ca_bundle) if self.tls else None
 

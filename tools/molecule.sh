@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Molecule scenarios against a fresh emulator (TLS, so the bucket's TLS-only policy holds).
+#   tools/molecule.sh COLLECTION_COPY [SCENARIO]
+set -euo pipefail
+COLL=$1
+SCENARIO=${2:-isolated_notebook}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+cd "$COLL"
+exec python "$REPO/tests/emulator/harness.py" run --tls --log "$REPO/${BUILD:-build}/molecule-emulator.log" -- \
+    molecule test --scenario-name "$SCENARIO"
