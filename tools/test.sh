@@ -33,7 +33,7 @@ run_stage() {
         integration)
             # Targets and functional suites share one emulator; molecule gets a fresh one.
             local rc=0
-            python tests/emulator/harness.py run --log "$REPO/$BUILD/emulator.log" -- tools/integration.sh "$COLL" || rc=1
+            python tests/emulator/harness.py run --tls --log "$REPO/$BUILD/emulator.log" -- tools/integration.sh "$COLL" || rc=1
             if [[ ${MOLECULE:-1} == 1 ]]; then tools/molecule.sh "$COLL" || rc=1; fi
             return $rc ;;
         lint)

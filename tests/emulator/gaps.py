@@ -18,6 +18,8 @@ import threading
 import time
 
 from moto.core.responses import ActionResult, EmptyResult
+from moto.ec2.models.vpcs import VPCBackend
+from moto.ec2.responses.vpcs import VPCs
 from moto.s3.models import FakeBucket
 from moto.s3.responses import S3Response
 from moto.sagemaker import models, responses
@@ -360,6 +362,9 @@ def add_tags(self, arn, tags):
 _original_create_notebook_instance = responses.SageMakerResponse.create_notebook_instance
 _original_create_lifecycle_config = responses.SageMakerResponse.create_notebook_instance_lifecycle_config
 _ORIGINAL_KEY_RESPONSE = S3Response._key_response
+_ORIGINAL_CREATE_ENDPOINT = VPCBackend.create_vpc_endpoint
+_ORIGINAL_MODIFY_ENDPOINT = VPCBackend.modify_vpc_endpoint
+_ORIGINAL_MODIFY_ENDPOINT_RESPONSE = VPCs.modify_vpc_endpoint
 _APPLIED = []
 
 
@@ -376,6 +381,9 @@ def apply():
     Backend._get_resource_from_arn = _get_resource_from_arn
     Backend.add_tags = add_tags
     FakeBucket.get_permission = _bucket_get_permission
+    VPCBackend.create_vpc_endpoint = _create_vpc_endpoint
+    VPCBackend.modify_vpc_endpoint = _modify_vpc_endpoint
+    VPCs.modify_vpc_endpoint = _modify_vpc_endpoint_response
     S3Response._key_response = _s3_key_response
     for handler in (
         create_notebook_instance,
@@ -478,3 +486,56 @@ def _s3_key_response(self, request, full_url):
         return _ORIGINAL_KEY_RESPONSE(self, request, full_url)
     finally:
         _REQUEST.context = None
+
+
+# --- EC2: VPC endpoints --------------------------------------------------------------------------
+# AWS: VpcEndpointType defaults to Gateway; ModifyVpcEndpoint's Add/RemoveRouteTableIds add and
+# remove the service's prefix-list route in those tables (as CreateVpcEndpoint does), and its
+# PrivateDnsEnabled applies to interface endpoints.  moto does none of the three.
+
+
+def _create_vpc_endpoint(self, *args, **kwargs):
+    kwargs["endpoint_type"] = kwargs.get("endpoint_type") or "Gateway"
+    return _ORIGINAL_CREATE_ENDPOINT(self, *args, **kwargs)
+
+
+def _modify_vpc_endpoint(
+    self,
+    vpc_id,
+    policy_doc,
+    add_subnets,
+    remove_subnets,
+    remove_route_tables,
+    add_route_tables,
+    add_security_groups,
+    remove_security_groups,
+):
+    endpoint = self.describe_vpc_endpoints(vpc_end_point_ids=[vpc_id])[0]
+    _ORIGINAL_MODIFY_ENDPOINT(
+        self,
+        vpc_id,
+        policy_doc,
+        add_subnets,
+        remove_subnets,
+        remove_route_tables,
+        add_route_tables,
+        add_security_groups,
+        remove_security_groups,
+    )
+    prefix_list = endpoint.destination_prefix_list_id
+    if not prefix_list:
+        return
+    for table in add_route_tables or []:
+        self.create_route(table, None, gateway_id=endpoint.id, destination_prefix_list_id=prefix_list)
+    for table in remove_route_tables or []:
+        self.delete_route(table, None, destination_prefix_list_id=prefix_list)
+
+
+def _modify_vpc_endpoint_response(self):
+    result = _ORIGINAL_MODIFY_ENDPOINT_RESPONSE(self)
+    private_dns = self._get_param("PrivateDnsEnabled")
+    if private_dns is not None:
+        endpoint = self.ec2_backend.describe_vpc_endpoints(vpc_end_point_ids=[self._get_param("VpcEndpointId")])[0]
+        if (endpoint.vpc_endpoint_type or "").lower() == "interface":
+            endpoint.private_dns_enabled = str(private_dns).lower() == "true"
+    return result

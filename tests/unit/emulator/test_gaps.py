@@ -374,3 +374,62 @@ def test_principal_and_endpoint_conditions(tls_emulator):
     assert outside_endpoint_denied_except(["arn:aws:iam::123456789012:role/other"]) is False
     s3.delete_bucket_policy(Bucket=BUCKET)
     assert put_allowed(s3) is True
+
+
+# --- EC2 VPC endpoints -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def network(emulator):
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    tables = [ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"] for _ in range(2)]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    return ec2, vpc, tables, subnet
+
+
+def endpoint_routes(ec2, table):
+    routes = ec2.describe_route_tables(RouteTableIds=[table])["RouteTables"][0]["Routes"]
+    return [r["GatewayId"] for r in routes if r.get("DestinationPrefixListId")]
+
+
+def test_endpoint_type_defaults_to_gateway(network):
+    ec2, vpc, tables, _subnet = network
+    created = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", RouteTableIds=tables[:1])
+    endpoint_id = created["VpcEndpoint"]["VpcEndpointId"]
+    found = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-endpoint-type", "Values": ["Gateway"]}])
+    assert [e["VpcEndpointId"] for e in found["VpcEndpoints"]] == [endpoint_id]
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[endpoint_id])
+    assert endpoint_routes(ec2, tables[0]) == []
+
+
+def test_modify_moves_the_prefix_list_route(network):
+    ec2, vpc, (first, second), _subnet = network
+    endpoint_id = ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", VpcEndpointType="Gateway", RouteTableIds=[first]
+    )["VpcEndpoint"]["VpcEndpointId"]
+    assert endpoint_routes(ec2, first) == [endpoint_id]
+    ec2.modify_vpc_endpoint(VpcEndpointId=endpoint_id, AddRouteTableIds=[second], RemoveRouteTableIds=[first])
+    assert endpoint_routes(ec2, first) == []
+    assert endpoint_routes(ec2, second) == [endpoint_id]
+    # Deleting removes the route from the table it is on now.
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[endpoint_id])
+    assert endpoint_routes(ec2, second) == []
+
+
+def test_modify_private_dns_of_interface_endpoint(network):
+    ec2, vpc, _tables, subnet = network
+    endpoint_id = ec2.create_vpc_endpoint(
+        VpcId=vpc,
+        ServiceName="com.amazonaws.us-east-1.sagemaker.api",
+        VpcEndpointType="Interface",
+        SubnetIds=[subnet],
+        PrivateDnsEnabled=False,
+    )["VpcEndpoint"]["VpcEndpointId"]
+
+    def private_dns():
+        return ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"][0]["PrivateDnsEnabled"]
+
+    assert private_dns() is False
+    ec2.modify_vpc_endpoint(VpcEndpointId=endpoint_id, PrivateDnsEnabled=True)
+    assert private_dns() is True
