@@ -201,6 +201,22 @@ class Emulator:
         self.stop()
 
 
+def _terminate_group(pid, timeout=10):
+    """SIGTERM the server's process group, wait for it to go, SIGKILL it if it lingers."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+
+
 def _state_file(state_dir):
     return os.path.join(state_dir, "emulator.json")
 
@@ -234,11 +250,10 @@ def main(argv=None):
         try:
             with open(_state_file(args.state_dir)) as handle:
                 pid = json.load(handle)["pid"]
-            os.killpg(pid, signal.SIGTERM)
         except (OSError, ValueError, KeyError):
-            pass
-        if os.path.exists(_state_file(args.state_dir)):
-            os.remove(_state_file(args.state_dir))
+            return 0
+        _terminate_group(pid)
+        os.remove(_state_file(args.state_dir))
         return 0
 
     cert_dir = getattr(args, "state_dir", None)
