@@ -499,29 +499,10 @@ def _create_vpc_endpoint(self, *args, **kwargs):
     return _ORIGINAL_CREATE_ENDPOINT(self, *args, **kwargs)
 
 
-def _modify_vpc_endpoint(
-    self,
-    vpc_id,
-    policy_doc,
-    add_subnets,
-    remove_subnets,
-    remove_route_tables,
-    add_route_tables,
-    add_security_groups,
-    remove_security_groups,
-):
+def _modify_vpc_endpoint(self, vpc_id, **changes):
     endpoint = self.describe_vpc_endpoints(vpc_end_point_ids=[vpc_id])[0]
-    _ORIGINAL_MODIFY_ENDPOINT(
-        self,
-        vpc_id,
-        policy_doc,
-        add_subnets,
-        remove_subnets,
-        remove_route_tables,
-        add_route_tables,
-        add_security_groups,
-        remove_security_groups,
-    )
+    _ORIGINAL_MODIFY_ENDPOINT(self, vpc_id=vpc_id, **changes)
+    add_route_tables, remove_route_tables = changes.get("add_route_tables"), changes.get("remove_route_tables")
     prefix_list = endpoint.destination_prefix_list_id
     if not prefix_list:
         return
