@@ -47,6 +47,7 @@ class FilterModule(object):
             "offending_routes": isolation.offending_routes,
             "effective_route_table": isolation.effective_route_table,
             "principal_arn": policies.principal_arn,
+            "partition": policies.partition_of,
             "s3_read_policy": policies.s3_read_policy,
             "autostop_policy": policies.autostop_policy,
             "trust_policy": policies.trust_policy,
