@@ -169,6 +169,12 @@ class Emulator:
         with urllib.request.urlopen(request, timeout=10, context=self._ssl_context()) as response:
             response.read()
 
+    def request_counts(self, reset=False):
+        """AWS calls served so far, ``{service: {action: n}}`` (see counter.py); ``reset`` zeroes them."""
+        request = urllib.request.Request(self.url + "/moto-api/request-counts", method="DELETE" if reset else "GET")
+        with urllib.request.urlopen(request, timeout=10, context=self._ssl_context()) as response:
+            return json.loads(response.read())
+
     def stop(self):
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)

@@ -7,11 +7,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import gaps  # noqa: E402  (needs the path above)
+import counter  # noqa: E402  (needs the path above)
+import gaps  # noqa: E402
 
 
 def main(argv=None):
     gaps.apply()
+    counter.apply()
     from moto.server import main as moto_main
 
     moto_main(argv if argv is not None else sys.argv[1:])
