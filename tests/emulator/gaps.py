@@ -18,7 +18,9 @@ import threading
 import time
 
 from moto.core.responses import ActionResult, EmptyResult
+from moto.ec2.models.security_groups import GroupedSecurityRuleView, SecurityGroup, SecurityGroupRule
 from moto.ec2.models.vpcs import VPCBackend
+from moto.ec2.responses.security_groups import SecurityGroups
 from moto.ec2.responses.vpcs import VPCs
 from moto.s3.models import FakeBucket
 from moto.s3.responses import S3Response
@@ -362,6 +364,7 @@ def add_tags(self, arn, tags):
 _original_create_notebook_instance = responses.SageMakerResponse.create_notebook_instance
 _original_create_lifecycle_config = responses.SageMakerResponse.create_notebook_instance_lifecycle_config
 _ORIGINAL_KEY_RESPONSE = S3Response._key_response
+_ORIGINAL_RULE_INIT = SecurityGroupRule.__init__
 _ORIGINAL_CREATE_ENDPOINT = VPCBackend.create_vpc_endpoint
 _ORIGINAL_MODIFY_ENDPOINT = VPCBackend.modify_vpc_endpoint
 _ORIGINAL_MODIFY_ENDPOINT_RESPONSE = VPCs.modify_vpc_endpoint
@@ -381,6 +384,11 @@ def apply():
     Backend._get_resource_from_arn = _get_resource_from_arn
     Backend.add_tags = add_tags
     FakeBucket.get_permission = _bucket_get_permission
+    SecurityGroupRule.__init__ = _rule_init
+    SecurityGroup._flattened_rules = _flattened_rules
+    for direction in ("egress", "ingress"):
+        name = "update_security_group_rule_descriptions_" + direction
+        setattr(SecurityGroups, name, _returning(getattr(SecurityGroups, name)))
     VPCBackend.create_vpc_endpoint = _create_vpc_endpoint
     VPCBackend.modify_vpc_endpoint = _modify_vpc_endpoint
     VPCs.modify_vpc_endpoint = _modify_vpc_endpoint_response
@@ -520,3 +528,49 @@ def _modify_vpc_endpoint_response(self):
         if (endpoint.vpc_endpoint_type or "").lower() == "interface":
             endpoint.private_dns_enabled = str(private_dns).lower() == "true"
     return result
+
+
+# --- EC2: security group rules that name a prefix list --------------------------------------------
+# AWS keeps a rule's Description on a PrefixListIds entry (as on IpRanges) and answers
+# UpdateSecurityGroupRuleDescriptions* with Return=true; moto drops the description and returns
+# nothing, so every re-run would see a changed rule.
+
+
+def _rule_init(self, *args, **kwargs):
+    _ORIGINAL_RULE_INIT(self, *args, **kwargs)
+    # prefix_list_id is the 8th positional parameter (after ec2_backend ... source_group).
+    entry = kwargs.get("prefix_list_id") if "prefix_list_id" in kwargs else (args[7] if len(args) > 7 else None)
+    self.prefix_list_entry = dict(entry) if entry else None
+
+
+def _flattened_rules(self, rules):
+    views = []
+    for rule in rules:
+        view = next(
+            (
+                v
+                for v in views
+                if (v.from_port, v.to_port, v.ip_protocol) == (rule.from_port, rule.to_port, rule.ip_protocol)
+            ),
+            None,
+        )
+        if view is None:
+            view = GroupedSecurityRuleView(rule.from_port, rule.to_port, rule.ip_protocol)
+            views.append(view)
+        if rule.ip_range:
+            view.all_ip_ranges.append(rule.ip_range)
+        if rule.source_group:
+            view.source_groups.append(rule.source_group)
+        if rule.prefix_list_id:
+            view.prefix_list_ids.append(
+                getattr(rule, "prefix_list_entry", None) or {"PrefixListId": rule.prefix_list_id}
+            )
+    return views
+
+
+def _returning(handler):
+    def update_descriptions(self):
+        handler(self)
+        return ActionResult({"Return": True})
+
+    return update_descriptions

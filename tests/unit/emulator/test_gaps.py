@@ -433,3 +433,24 @@ def test_modify_private_dns_of_interface_endpoint(network):
     assert private_dns() is False
     ec2.modify_vpc_endpoint(VpcEndpointId=endpoint_id, PrivateDnsEnabled=True)
     assert private_dns() is True
+
+
+# --- EC2 security group rules on prefix lists ------------------------------------------------------
+
+
+def test_prefix_list_rule_keeps_its_description(network):
+    ec2, vpc, _tables, _subnet = network
+    prefix_list = ec2.describe_prefix_lists()["PrefixLists"][0]["PrefixListId"]
+    group = ec2.create_security_group(GroupName="notebooks", Description="d", VpcId=vpc)["GroupId"]
+    rule = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
+    ec2.authorize_security_group_egress(
+        GroupId=group, IpPermissions=[dict(rule, PrefixListIds=[{"PrefixListId": prefix_list, "Description": "s3"}])]
+    )
+    egress = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["IpPermissionsEgress"]
+    assert [p["PrefixListIds"] for p in egress if p["PrefixListIds"]] == [
+        [{"PrefixListId": prefix_list, "Description": "s3"}]
+    ]
+    answer = ec2.update_security_group_rule_descriptions_egress(
+        GroupId=group, IpPermissions=[dict(rule, PrefixListIds=[{"PrefixListId": prefix_list, "Description": "x"}])]
+    )
+    assert answer["Return"] is True
