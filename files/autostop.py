@@ -1,0 +1,536 @@
+#!/usr/bin/env python
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Stop this SageMaker notebook instance once its Jupyter server has been idle for --time seconds.
+
+Runs every few minutes on the notebook itself (systemd timer or cron, installed by the on-start
+lifecycle script).  Each run asks the local Jupyter server, decides, writes one log line, and
+stops the instance only when it is idle.  Any doubt (server unreachable, unexpected answer,
+missing metadata) logs the reason and exits non-zero without stopping.
+
+Idle rule: the server is busy while any kernel is ``busy``, any kernel or terminal was active
+within --time seconds, or (unless --ignore-connections) any kernel has a client connected.
+A kernel stuck in ``starting`` is not busy.  With no kernels and no terminals, the server's start
+time stands in for the last activity.  Times are compared in UTC.
+
+Must run on Python 3.7+ with the standard library only; boto3 is imported only to stop.
+"""
+
+import json
+import os
+import re
+import socket
+import sys
+from datetime import datetime, timedelta, timezone
+
+__version__ = "1.0.0"
+
+DEFAULT_METADATA_FILE = "/opt/ml/metadata/resource-metadata.json"
+TOKEN_ENV = "JUPYTER_TOKEN"
+# Exit statuses (documented in --help).
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_STOP_FAILED = 3
+
+# Jupyter writes UTC with "Z" and omits the fraction when it is zero; Python 3.7's fromisoformat
+# accepts neither "Z" nor every fraction length, so parse by hand.
+_TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+
+
+class CheckError(Exception):
+    """The idle state cannot be known for sure: never stop on it."""
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+def parse_time(value):
+    """Parse a Jupyter ISO 8601 timestamp into an aware UTC datetime (no offset means UTC)."""
+    match = _TIMESTAMP.match(value.strip()) if isinstance(value, str) else None
+    if not match:
+        raise CheckError("unparseable timestamp %r" % (value,))
+    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
+    micro = int((match.group(7) or "0")[:6].ljust(6, "0"))
+    try:
+        moment = datetime(year, month, day, hour, minute, second, micro, tzinfo=timezone.utc)
+    except ValueError as exc:
+        raise CheckError("invalid timestamp %r: %s" % (value, exc)) from exc
+    zone = match.group(8)
+    if zone and zone not in ("Z", "z"):
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+        moment = moment - offset if zone[0] == "+" else moment + offset
+    return moment
+
+
+def format_time(moment):
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def read_metadata(path):
+    """Return (name, arn, region-from-arn) from the notebook's resource metadata file."""
+    try:
+        with open(path) as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise CheckError("cannot read instance metadata %s: %s" % (path, exc)) from exc
+    if not isinstance(data, dict):
+        raise CheckError("instance metadata %s is not a JSON object" % path)
+    name, arn = data.get("ResourceName"), data.get("ResourceArn")
+    if not isinstance(name, str) or not name:
+        raise CheckError("instance metadata %s has no ResourceName" % path)
+    region = None
+    if isinstance(arn, str) and arn.count(":") >= 5:
+        region = arn.split(":")[3] or None
+    return name, arn, region
+
+
+def _as_list(data, what):
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise CheckError("%s: expected a JSON list of objects" % what)
+    return data
+
+
+class HTTPError(Exception):
+    """A malformed HTTP answer."""
+
+
+class JupyterClient:
+    """GETs on the local Jupyter server over one keep-alive connection.
+
+    A minimal HTTP/1.1 client on a socket: http.client would pull in the email package and more,
+    about a third of the whole check's start-up, on every tick of every notebook.
+    """
+
+    MAX_BODY = 16 * 1024 * 1024
+
+    def __init__(self, host, port, scheme, token=None, timeout=10.0):
+        self.host, self.port, self.scheme, self.timeout = host, port, scheme, timeout
+        self.where = "%s://%s:%s" % (scheme, host, port)
+        if token and any(ord(char) < 33 or ord(char) == 127 for char in token):
+            raise CheckError("the Jupyter token contains blanks or control characters")
+        self.head = "Host: %s:%s\r\nAccept: application/json\r\n" % (host, port)
+        if token:
+            self.head += "Authorization: token %s\r\n" % token
+        self.sock = None
+        self.buffer = b""
+
+    def _connect(self):
+        # An ASCII host as bytes: a str host loads the idna codec (and unicodedata) on every run.
+        host = self.host.encode("ascii") if self.host.isascii() else self.host
+        sock = socket.create_connection((host, self.port), timeout=self.timeout)
+        if self.scheme == "https":
+            import ssl  # pylint: disable=import-outside-toplevel
+
+            # The server is this machine's own, behind a self-signed certificate: nothing to verify,
+            # so no CA bundle to load either (a default context spends milliseconds on it).
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            try:
+                sock = context.wrap_socket(sock)  # no SNI: nothing is verified, and it would load idna
+            except OSError:
+                sock.close()
+                raise
+        self.sock, self.buffer = sock, b""
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise HTTPError("connection closed mid-answer")
+        self.buffer += data
+        if len(self.buffer) > self.MAX_BODY:
+            raise HTTPError("answer larger than %d bytes" % self.MAX_BODY)
+
+    def _read_until(self, marker):
+        while marker not in self.buffer:
+            self._fill()
+        data, _sep, self.buffer = self.buffer.partition(marker)
+        return data
+
+    def _read_exactly(self, size):
+        while len(self.buffer) < size:
+            self._fill()
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+    def _exchange(self, target):
+        """One GET; returns (status, body bytes)."""
+        request = "GET %s HTTP/1.1\r\n%s\r\n" % (target, self.head)
+        self.sock.sendall(request.encode("latin-1"))
+        lines = self._read_until(b"\r\n\r\n").decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+            raise HTTPError("bad status line %r" % lines[0][:80])
+        headers = {}
+        for line in lines[1:]:
+            name, _sep, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            body = b""
+            while True:
+                size = int(self._read_until(b"\r\n").split(b";")[0].strip() or b"x", 16)
+                if size == 0:
+                    self._read_until(b"\r\n")  # no trailers from Jupyter: the final empty line
+                    break
+                body += self._read_exactly(size)
+                self._read_exactly(2)
+        elif "content-length" in headers:
+            body = self._read_exactly(int(headers["content-length"]))
+        else:  # HTTP/1.0 style: the body runs to the end of the connection
+            while True:
+                try:
+                    self._fill()
+                except HTTPError:
+                    break
+            body, self.buffer = self.buffer, b""
+            headers["connection"] = "close"
+        if headers.get("connection", "").lower() == "close" or parts[0] == "HTTP/1.0":
+            self.close()
+        return int(parts[1]), body
+
+    def get(self, path):
+        """Return (status, parsed JSON or None).  no_track_activity keeps our own requests from
+        counting as user activity."""
+        target = path + ("&" if "?" in path else "?") + "no_track_activity=1"
+        try:
+            reused = self.sock is not None
+            if not reused:
+                self._connect()
+            try:
+                status, body = self._exchange(target)
+            except (OSError, HTTPError):
+                if not reused:
+                    raise
+                self.close()  # the server may drop an idle keep-alive connection: once more, afresh
+                self._connect()
+                status, body = self._exchange(target)
+        except OSError as exc:
+            self.close()
+            raise CheckError(
+                "Jupyter server at %s unreachable: %s" % (self.where, str(exc) or type(exc).__name__)
+            ) from exc
+        except (HTTPError, ValueError) as exc:
+            self.close()
+            raise CheckError("Jupyter server at %s: bad answer to %s: %s" % (self.where, path, exc)) from exc
+        if status != 200:
+            return status, None
+        try:
+            return 200, json.loads(body.decode("utf-8"))
+        except ValueError as exc:
+            raise CheckError("Jupyter server at %s: %s is not JSON" % (self.where, path)) from exc
+
+    def get_ok(self, path):
+        status, data = self.get(path)
+        if status == 403:
+            raise CheckError("Jupyter server at %s refused %s (403): wrong or missing token" % (self.where, path))
+        if status != 200:
+            raise CheckError("Jupyter server at %s answered %s to %s" % (self.where, status, path))
+        return data
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+        self.sock, self.buffer = None, b""
+
+
+def gather(client):
+    """Read what the rule needs: kernels, terminals and (only when needed) the server status."""
+    kernels = _as_list(client.get_ok("/api/kernels"), "/api/kernels")
+    status, terminals = client.get("/api/terminals")
+    if status == 404:  # terminals disabled on this server (HTML 404 page)
+        terminals = []
+    elif status == 403:
+        raise CheckError("Jupyter server at %s refused /api/terminals (403): wrong or missing token" % client.where)
+    elif status != 200:
+        raise CheckError("Jupyter server at %s answered %s to /api/terminals" % (client.where, status))
+    terminals = _as_list(terminals, "/api/terminals")
+    server = None
+    if needs_status(kernels, terminals):
+        server = client.get_ok("/api/status")
+        if not isinstance(server, dict):
+            raise CheckError("/api/status: expected a JSON object")
+    return kernels, terminals, server
+
+
+def needs_status(kernels, terminals):
+    """The status is needed for its start time (nothing open) or as the stand-in activity of a
+    terminal that does not report its own (older servers)."""
+    return (not kernels and not terminals) or any("last_activity" not in term for term in terminals)
+
+
+def _count(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def decide(kernels, terminals, server, idle_seconds, now=None, ignore_connections=False):
+    """Apply the idle rule.  Returns (idle, reason); raises CheckError when unsure."""
+    now = utcnow() if now is None else now
+    limit = timedelta(seconds=idle_seconds)
+    activity = []  # (moment, what, verb) of everything open
+
+    for kernel in kernels:
+        what = "kernel %s (%s)" % (kernel.get("id", "?"), kernel.get("name", "?"))
+        if kernel.get("execution_state") == "busy":
+            return False, "%s is busy" % what
+        if not ignore_connections and _count(kernel.get("connections")) > 0:
+            return False, "%s has %d open connection(s)" % (what, kernel["connections"])
+        if "last_activity" not in kernel:
+            raise CheckError("%s has no last_activity" % what)
+        activity.append((parse_time(kernel["last_activity"]), what, "active"))
+    for terminal in terminals:
+        what = "terminal %s" % terminal.get("name", "?")
+        if "last_activity" in terminal:
+            activity.append((parse_time(terminal["last_activity"]), what, "active"))
+        else:
+            # The server's last activity includes terminal traffic: a safe upper bound.
+            moment = _server_time(server, "last_activity")
+            activity.append((moment, "%s (no last_activity; server activity)" % what, "active"))
+    if not activity:
+        activity.append((_server_time(server, "started"), "server (no kernels or terminals)", "started"))
+    moment, what, verb = max(activity, key=lambda item: item[0])
+    quiet = now - moment
+    quiet_text = "%d s" % max(0, int(quiet.total_seconds()))
+    if quiet < limit:
+        return False, "%s %s %s ago (limit %d s)" % (what, verb, quiet_text, idle_seconds)
+    return True, "idle for %s: %s %s at %s (limit %d s)" % (quiet_text, what, verb, format_time(moment), idle_seconds)
+
+
+def _server_time(server, key):
+    if not isinstance(server, dict) or key not in server:
+        raise CheckError("/api/status has no %s" % key)
+    return parse_time(server[key])
+
+
+def stop_instance(name, region, endpoint_url=None, timeout=10):
+    """Stop the instance if it is InService.  Returns (exit status, message)."""
+    # pylint: disable=import-outside-toplevel
+    try:
+        import boto3
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
+    except ImportError as exc:
+        return EXIT_STOP_FAILED, "cannot stop %s: boto3 is not importable by %s (%s)" % (name, sys.executable, exc)
+    where = endpoint_url or "the SageMaker API in %s" % region
+    config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 2, "mode": "standard"})
+    try:
+        client = boto3.client("sagemaker", region_name=region, endpoint_url=endpoint_url or None, config=config)
+        status = client.describe_notebook_instance(NotebookInstanceName=name)["NotebookInstanceStatus"]
+        if status != "InService":
+            return EXIT_OK, "%s is %s, not InService: nothing to stop" % (name, status)
+        client.stop_notebook_instance(NotebookInstanceName=name)
+    except (EndpointConnectionError, ConnectTimeoutError) as exc:
+        return EXIT_STOP_FAILED, (
+            "cannot reach %s to stop %s (%s); an instance without internet access needs the "
+            "com.amazonaws.%s.sagemaker.api interface endpoint in its VPC" % (where, name, exc, region)
+        )
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        return EXIT_STOP_FAILED, "SageMaker refused to stop %s: %s: %s" % (
+            name,
+            error.get("Code"),
+            error.get("Message"),
+        )
+    except BotoCoreError as exc:
+        return EXIT_STOP_FAILED, "cannot stop %s through %s: %s" % (name, where, exc)
+    return EXIT_OK, "stop requested for %s (was InService)" % name
+
+
+class Log:
+    """One timestamped line per event, appended to a file or written to stdout."""
+
+    def __init__(self, path=None):
+        self.path = path
+
+    def __call__(self, message):
+        line = "%s autostop: %s\n" % (format_time(utcnow()), message)
+        if self.path:
+            try:
+                with open(self.path, "a") as handle:
+                    handle.write(line)
+                return
+            except OSError as exc:
+                sys.stderr.write("autostop: cannot write %s (%s)\n" % (self.path, exc))
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
+
+class UsageError(ValueError):
+    """A bad option value (argparse reports it as a usage error)."""
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise UsageError("must be a whole number of seconds greater than 0, got %r" % text)
+    return value
+
+
+def port_number(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 0 < value < 65536:
+        raise UsageError("must be a port number 1-65535, got %r" % text)
+    return value
+
+
+def scheme_name(text):
+    if text not in ("https", "http"):
+        raise UsageError("must be https or http, got %r" % text)
+    return text
+
+
+# One table for both parsers: (option, converter or "flag", default, metavar, help).
+OPTIONS = (
+    ("--time", positive_int, None, "SECONDS", "idle time after which the instance is stopped (required, > 0)"),
+    ("--host", str, "localhost", None, "Jupyter server host (default: localhost)"),
+    ("--port", port_number, 8443, None, "Jupyter server port (default: 8443)"),
+    ("--scheme", scheme_name, "https", "{https,http}",
+     "Jupyter server scheme (default: https; the local certificate is not verified)"),
+    ("--token", str, None, None,
+     "Jupyter API token, for servers that need one (default: the %s environment variable; prefer it, a command "
+     "line is visible to every local user)" % TOKEN_ENV),
+    ("--ignore-connections", "flag", False, None,
+     "do not count clients connected to kernels (e.g. a browser tab left open) as activity"),
+    ("--dry-run", "flag", False, None, "decide and log, never stop"),
+    ("--metadata-file", str, DEFAULT_METADATA_FILE, None,
+     "instance metadata with ResourceName and ResourceArn (default: %s)" % DEFAULT_METADATA_FILE),
+    ("--region", str, None, None, "AWS region (default: the region in the ResourceArn)"),
+    ("--endpoint-url", str, None, None,
+     "SageMaker API endpoint, e.g. a VPC interface endpoint or a local emulator (default: the regional endpoint "
+     "boto3 chooses)"),
+    ("--timeout", positive_int, 10, "SECONDS", "timeout of each Jupyter and SageMaker request (default: 10)"),
+    ("--log-file", str, None, None, "append log lines to this file (default: standard output)"),
+)  # fmt: skip
+REQUIRED = ("--time",)
+
+
+def _dest(option):
+    return option[2:].replace("-", "_")
+
+
+class Options:  # pylint: disable=too-few-public-methods
+    """Parsed options (the fast path's stand-in for argparse.Namespace)."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+def fast_parse(argv):
+    """Parse the plain forms a timer passes (``--opt value``, ``--opt=value``, flags) without
+    importing argparse, a large share of each run's start-up.  Returns None for anything else
+    (help, version, errors, abbreviations): argparse then handles it with its full messages."""
+    table = {option: (convert, default) for option, convert, default, _metavar, _help in OPTIONS}
+    values = {_dest(option): default for option, (_convert, default) in table.items()}
+    seen = set()
+    args = list(argv)
+    while args:
+        word = args.pop(0)
+        option, has_value, value = word.partition("=")
+        if option not in table:
+            return None
+        convert = table[option][0]
+        if convert == "flag":
+            if has_value:
+                return None
+            values[_dest(option)] = True
+        else:
+            if not has_value:
+                if not args or args[0].startswith("--"):
+                    return None
+                value = args.pop(0)
+            try:
+                values[_dest(option)] = convert(value)
+            except UsageError:
+                return None
+        seen.add(option)
+    if any(option not in seen for option in REQUIRED):
+        return None
+    return Options(**values)
+
+
+def build_parser():
+    import argparse  # pylint: disable=import-outside-toplevel
+
+    def checked(convert):
+        def wrapper(text):
+            try:
+                return convert(text)
+            except UsageError as exc:
+                raise argparse.ArgumentTypeError(str(exc)) from exc
+
+        wrapper.__name__ = convert.__name__
+        return wrapper
+
+    parser = argparse.ArgumentParser(
+        prog="autostop.py",
+        description="Stop this SageMaker notebook instance when its Jupyter server has been idle for --time seconds.",
+        epilog=(
+            "Idle means: no kernel busy, no kernel or terminal active within --time seconds, no client connected to a "
+            "kernel (unless --ignore-connections); with nothing open, the server's start time counts as the last "
+            "activity. Exit status: 0 decided (busy, stopped, dry run, or not InService); 1 the state could not be "
+            "read (nothing stopped); 2 usage error; 3 the stop failed."
+        ),
+    )
+    for option, convert, default, metavar, text in OPTIONS:
+        if convert == "flag":
+            parser.add_argument(option, action="store_true", help=text)
+        else:
+            parser.add_argument(
+                option, type=checked(convert), default=default, metavar=metavar, required=option in REQUIRED, help=text
+            )
+    parser.add_argument("--version", action="version", version="%(prog)s " + __version__)
+    return parser
+
+
+def parse_args(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    fast = fast_parse(argv)
+    return fast if fast is not None else build_parser().parse_args(argv)
+
+
+def run(args, log):
+    """Read, decide, act.  Returns the exit status."""
+    try:
+        name, _arn, arn_region = read_metadata(args.metadata_file)
+        region = args.region or arn_region
+        if not region:
+            raise CheckError("no region: give --region or a ResourceArn in %s" % args.metadata_file)
+        token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
+        client = JupyterClient(args.host, args.port, args.scheme, token=token, timeout=args.timeout)
+        try:
+            kernels, terminals, server = gather(client)
+        finally:
+            client.close()
+        idle, reason = decide(kernels, terminals, server, args.time, ignore_connections=args.ignore_connections)
+    except CheckError as exc:
+        log("unsure, not stopping: %s" % exc)
+        return EXIT_CHECK_FAILED
+    counts = "%d kernel(s), %d terminal(s)" % (len(kernels), len(terminals))
+    if not idle:
+        log("busy: %s [%s]" % (reason, counts))
+        return EXIT_OK
+    if args.dry_run:
+        log("idle: %s [%s] -> would stop %s (dry run)" % (reason, counts, name))
+        return EXIT_OK
+    log("idle: %s [%s] -> stopping %s" % (reason, counts, name))
+    status, message = stop_instance(name, region, args.endpoint_url, timeout=args.timeout)
+    log(message)
+    return status
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    return run(args, Log(args.log_file))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

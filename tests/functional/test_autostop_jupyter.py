@@ -1,0 +1,235 @@
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""files/autostop.py as a process against real Jupyter servers and a SageMaker emulator.
+
+Each test holds one InService notebook in the emulator, brings a real ``jupyter server`` into a
+state (idle, busy kernel, terminal, open connection, down ...), runs autostop.py once and checks
+the notebook's status in the emulator afterwards.
+"""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+AUTOSTOP = Path(__file__).resolve().parents[2] / "files" / "autostop.py"
+
+LIMIT = 3  # --time: short, so that "older than the limit" is a few seconds of waiting
+STOPPED = ("Stopping", "Stopped")  # the emulator may model the Stopping phase
+
+
+@pytest.fixture
+def notebook(emulator, tmp_path):
+    """A fresh InService notebook and its instance metadata file."""
+    emulator.reset()
+    sagemaker = emulator.client("sagemaker")
+    name = "autostop-test"
+    arn = sagemaker.create_notebook_instance(
+        NotebookInstanceName=name,
+        InstanceType="ml.t3.medium",
+        RoleArn="arn:aws:iam::123456789012:role/notebook",
+    )["NotebookInstanceArn"]
+    assert status_of(sagemaker, name) == "InService"
+    metadata = tmp_path / "resource-metadata.json"
+    metadata.write_text(json.dumps({"ResourceName": name, "ResourceArn": arn}))
+    return {"name": name, "arn": arn, "metadata": str(metadata), "sagemaker": sagemaker}
+
+
+def status_of(sagemaker, name):
+    return sagemaker.describe_notebook_instance(NotebookInstanceName=name)["NotebookInstanceStatus"]
+
+
+@pytest.fixture
+def check(autostop_runner, emulator, notebook):
+    """Run autostop.py once against a server: returns (exit status, log, notebook status after)."""
+
+    def run(server, *extra, env_token=None, limit=LIMIT):
+        env = dict(emulator.env())
+        env["PATH"] = "/usr/bin:/bin"
+        if env_token:
+            env["JUPYTER_TOKEN"] = env_token
+        args = [
+            "--time",
+            limit,
+            "--metadata-file",
+            notebook["metadata"],
+            "--endpoint-url",
+            emulator.url,
+            "--timeout",
+            5,
+        ]
+        if server is not None:
+            args += ["--port", server.port, "--scheme", server.scheme]
+        code, log = autostop_runner(*args, *extra, env=env)
+        return code, log, status_of(notebook["sagemaker"], notebook["name"])
+
+    return run
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_past_limit(seconds=LIMIT):
+    time.sleep(seconds + 0.5)
+
+
+def wait_until_old(server):
+    """Until the server's start is older than the limit (at once for a server shared by earlier tests)."""
+    time.sleep(max(0.0, server.ready_at + LIMIT + 0.5 - time.monotonic()))
+
+
+@pytest.mark.parametrize(
+    "scheme, token",
+    [("https", ""), ("https", "t0ken-https"), ("http", ""), ("http", "t0ken-http")],
+    ids=["https-tokenless", "https-token", "http-tokenless", "http-token"],
+)
+def test_autostop_no_kernels_server_started_long_ago_is_stopped(jupyter, check, scheme, token):
+    server = jupyter(scheme=scheme, token=token)
+    wait_until_old(server)
+    code, log, status = check(server, env_token=token or None)
+    assert code == 0, log
+    assert status in STOPPED, log
+    assert "idle: idle for" in log and "server (no kernels or terminals) started at" in log
+    assert "stop requested for autostop-test" in log
+    if token:
+        assert token not in log
+
+
+def test_autostop_idle_kernel_older_than_limit_is_stopped(jupyter, check):
+    server = jupyter()
+    kernel_id = server.start_kernel()
+    server.connect(kernel_id).close()  # a client made it leave "starting", then left
+    server.wait_for(lambda: server.kernel(kernel_id)["connections"] == 0, "the client to disconnect")
+    assert server.kernel(kernel_id)["execution_state"] == "idle"
+    wait_past_limit()
+    code, log, status = check(server)
+    assert code == 0, log
+    assert status in STOPPED, log
+    assert f": kernel {kernel_id} (python3) active at" in log
+
+
+def test_autostop_busy_kernel_running_a_silent_cell_is_not_stopped(jupyter, check):
+    server = jupyter()
+    kernel_id = server.start_kernel()
+    client = server.connect(kernel_id)
+    client.run_silently("import time; time.sleep(120)")
+    client.close()  # no browser either: only execution_state shows the work
+    server.wait_for(lambda: server.kernel(kernel_id)["connections"] == 0, "the client to disconnect")
+    wait_past_limit()
+    kernel = server.kernel(kernel_id)
+    assert kernel["execution_state"] == "busy"
+    code, log, status = check(server)
+    assert code == 0, log
+    assert status == "InService", log
+    assert f"busy: kernel {kernel_id} (python3) is busy" in log
+
+
+def test_autostop_recent_terminal_activity_is_not_stopped(jupyter, check):
+    server = jupyter()
+    wait_until_old(server)  # the server's start alone would count as idle now
+    terminal = server.start_terminal()
+    code, log, status = check(server)
+    assert code == 0, log
+    assert status == "InService", log
+    assert f"busy: terminal {terminal['name']} active" in log
+
+
+@pytest.mark.parametrize("ignore", [False, True], ids=["counted", "ignored"])
+def test_autostop_open_connection(jupyter, check, ignore):
+    server = jupyter()
+    kernel_id = server.start_kernel()
+    server.connect(kernel_id)  # stays open, as a browser tab would
+    wait_past_limit()
+    assert server.kernel(kernel_id)["connections"] == 1
+    code, log, status = check(server, *(["--ignore-connections"] if ignore else []))
+    assert code == 0, log
+    if ignore:
+        assert status in STOPPED, log
+    else:
+        assert status == "InService", log
+        assert "has 1 open connection(s)" in log
+
+
+def test_autostop_jupyter_down_is_not_stopped(check):
+    port = free_port()
+    code, log, status = check(None, "--port", port, "--scheme", "https")
+    assert code == 1, log
+    assert status == "InService"
+    assert f"unsure, not stopping: Jupyter server at https://localhost:{port} unreachable" in log
+
+
+def test_autostop_wrong_token_is_not_stopped(jupyter, check):
+    server = jupyter(token="t0ken-https")
+    wait_until_old(server)
+    code, log, status = check(server, env_token="wrong-token")
+    assert code == 1, log
+    assert status == "InService"
+    assert "(403): wrong or missing token" in log
+    assert "wrong-token" not in log and "t0ken-https" not in log
+
+
+def test_autostop_terminals_disabled_is_not_a_doubt(jupyter, check):
+    # Terminals disabled: /api/terminals answers 404 with an HTML page.
+    server = jupyter(extra_args=["--ServerApp.terminals_enabled=False"])
+    wait_until_old(server)
+    code, log, status = check(server)
+    assert code == 0, log
+    assert status in STOPPED, log
+
+
+def test_autostop_dry_run_never_stops(jupyter, check):
+    server = jupyter()
+    wait_until_old(server)
+    code, log, status = check(server, "--dry-run")
+    assert code == 0, log
+    assert status == "InService"
+    assert "-> would stop autostop-test (dry run)" in log
+
+
+def test_autostop_instance_not_in_service_is_left_alone(jupyter, check, notebook):
+    notebook["sagemaker"].stop_notebook_instance(NotebookInstanceName=notebook["name"])
+    server = jupyter()
+    wait_until_old(server)
+    code, log, status = check(server)
+    assert code == 0, log
+    assert status == "Stopped"
+    assert "not InService: nothing to stop" in log
+
+
+def test_autostop_sagemaker_api_unreachable(jupyter, autostop_runner, emulator, notebook):
+    server = jupyter()
+    wait_until_old(server)
+    closed = f"http://127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    code, log = autostop_runner(
+        "--time", LIMIT, "--port", server.port, "--metadata-file", notebook["metadata"], "--endpoint-url", closed,
+        "--timeout", 2, env=dict(emulator.env(), PATH="/usr/bin:/bin"),
+    )  # fmt: skip
+    assert code == 3, log
+    assert time.monotonic() - started < 60
+    assert f"cannot reach {closed} to stop autostop-test" in log
+    assert "sagemaker.api interface endpoint" in log
+    assert status_of(notebook["sagemaker"], notebook["name"]) == "InService"
+
+
+def test_autostop_busy_check_does_not_import_boto3(jupyter, autostop_runner, emulator, notebook):
+    server = jupyter()
+    server.start_terminal()
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", str(AUTOSTOP), "--time", "3600", "--port", str(server.port),
+         "--metadata-file", notebook["metadata"]],
+        env=dict(emulator.env(), PATH="/usr/bin:/bin"), capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "busy: terminal" in result.stdout
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert {"socket", "ssl", "json"} <= imported  # the check itself, over https
+    assert not {"boto3", "botocore", "requests", "urllib3", "http.client", "argparse"} & imported

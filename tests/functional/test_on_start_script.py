@@ -1,0 +1,345 @@
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The on-start lifecycle script, rendered as Ansible renders it and run by bash in a sandbox.
+
+The sandbox is a temporary root (AUTOSTOP_ROOT) and a PATH of stand-in ``aws``, ``systemctl``,
+``crontab`` and ``python3`` commands that record their calls, plus the few real tools the script
+needs; nothing outside the temporary folder is touched.
+"""
+
+import base64
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jinja2
+import pytest
+
+COLLECTION = Path(__file__).resolve().parents[2]
+TEMPLATE = COLLECTION / "roles" / "isolated_notebook" / "templates" / "on-start.sh.j2"
+AUTOSTOP = COLLECTION / "files" / "autostop.py"
+CONTENT_LIMIT = 16384  # AWS: base64 characters of one lifecycle hook
+JSE = "home/ec2-user/anaconda3/envs/JupyterSystemEnv/bin/python"
+REAL_TOOLS = ("cat", "chmod", "cp", "date", "grep", "mkdir", "mktemp", "mv", "rm", "sha256sum", "timeout")
+SAMPLE_CRON = "*/5 * * * * /usr/bin/python /home/ec2-user/autostop.py --time 3600 --ignore-connections"
+USER_CRON = "0 3 * * * /usr/bin/find /tmp -mtime +7 -delete"
+
+
+def variables(**overrides):
+    values = {
+        "autostop_bucket": "nb-artifacts-123456789012",
+        "autostop_sha256": hashlib.sha256(AUTOSTOP.read_bytes()).hexdigest(),
+        "idle_seconds": 3600,
+        "region": "eu-west-3",
+        "sagemaker_endpoint_url": "https://api.sagemaker.eu-west-3.amazonaws.com",
+    }
+    values.update(overrides)
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def render(**overrides):
+    """Render like the template module: Ansible's filters on Jinja2, trim_blocks, undefined fails."""
+    from ansible.plugins.filter.core import FilterModule
+
+    environment = jinja2.Environment(trim_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    for name, function in FilterModule().filters().items():
+        environment.filters.setdefault(name, function)  # Jinja2's own default() copes with undefined
+    return environment.from_string(TEMPLATE.read_text()).render(**variables(**overrides))
+
+
+STANDINS = {
+    "aws": """#!/bin/bash
+printf '%s\\n' "$*" >>"$SANDBOX/calls/aws"
+if [[ -n ${SANDBOX_AWS_FAIL:-} ]]; then echo "fatal error: Could not connect to the endpoint URL" >&2; exit 1; fi
+cp "$SANDBOX/s3-object" "${!#}"
+""",
+    "systemctl": """#!/bin/bash
+printf '%s\\n' "$*" >>"$SANDBOX/calls/systemctl"
+""",
+    "crontab": """#!/bin/bash
+printf '%s\\n' "$*" >>"$SANDBOX/calls/crontab"
+case $1 in
+    -l) if [[ -f $SANDBOX/crontab ]]; then cat "$SANDBOX/crontab"; else echo "no crontab for root" >&2; exit 1; fi ;;
+    -) cat >"$SANDBOX/crontab" ;;
+    *) exit 2 ;;
+esac
+""",
+    # A Python stand-in: answers the probe (import boto3) with the status the test chose.
+    "python": """#!/bin/bash
+printf '%s %s\\n' "$0" "$*" >>"$SANDBOX/calls/python"
+exit "${SANDBOX_PYTHON_STATUS:-0}"
+""",
+}
+
+
+class Sandbox:
+    def __init__(self, folder, systemd=True, crontab=True, python3=True, jse=None):
+        self.folder = folder
+        self.root = folder / "root"
+        self.bin = folder / "bin"
+        for path in (self.root, self.bin, folder / "calls", folder / "tools"):
+            path.mkdir(parents=True)
+        if systemd:
+            (self.root / "run/systemd/system").mkdir(parents=True)
+        self._tool("aws", STANDINS["aws"])
+        self._tool("systemctl", STANDINS["systemctl"])
+        if crontab:
+            self._tool("crontab", STANDINS["crontab"])
+        if python3:
+            self._tool("python3", STANDINS["python"].replace("SANDBOX_PYTHON_STATUS", "SANDBOX_PYTHON3_STATUS"))
+        if jse is not None:  # the Jupyter system Python of the notebook platforms
+            path = self.root / JSE
+            path.parent.mkdir(parents=True)
+            path.write_text(STANDINS["python"].replace("SANDBOX_PYTHON_STATUS", "SANDBOX_JSE_STATUS"))
+            path.chmod(0o755)
+        for tool in REAL_TOOLS:
+            (folder / "tools" / tool).symlink_to(shutil.which(tool))
+        self.put_object(AUTOSTOP.read_bytes())
+
+    def _tool(self, name, text):
+        path = self.bin / name
+        path.write_text(text)
+        path.chmod(0o755)
+
+    def put_object(self, data):
+        (self.folder / "s3-object").write_bytes(data)
+
+    def run(self, script, **env):
+        path = self.folder / "on-start.sh"
+        path.write_text(script)
+        environment = {
+            "PATH": f"{self.bin}:{self.folder / 'tools'}",
+            "AUTOSTOP_ROOT": str(self.root),
+            "SANDBOX": str(self.folder),
+            "LC_ALL": "C",
+            **env,
+        }
+        started = time.monotonic()
+        result = subprocess.run(
+            ["/bin/bash", str(path)],
+            cwd=self.folder,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        result.seconds = time.monotonic() - started
+        return result
+
+    def calls(self, name):
+        path = self.folder / "calls" / name
+        return path.read_text().splitlines() if path.exists() else []
+
+    @property
+    def installed(self):
+        return self.root / "usr/local/lib/autostop/autostop.py"
+
+    def unit(self, suffix):
+        return (self.root / f"etc/systemd/system/sagemaker-autostop.{suffix}").read_text()
+
+    def crontab(self):
+        return (self.folder / "crontab").read_text().splitlines()
+
+    def leftovers(self):
+        return [p.name for p in (self.root / "usr/local/lib/autostop").iterdir() if p.name.startswith(".autostop")]
+
+
+def exec_start(sandbox):
+    line = next(line for line in sandbox.unit("service").splitlines() if line.startswith("ExecStart="))
+    return shlex.split(line.split("=", 1)[1])
+
+
+# --- the script as text ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"sagemaker_endpoint_url": None}, {"autostop_ignore_connections": True, "autostop_log": "/home/x/a.log"}],
+    ids=["all", "minimal", "options"],
+)
+def test_on_start_rendered_script_passes_shellcheck_and_fits(overrides, tmp_path, capsys):
+    script = render(**overrides)
+    path = tmp_path / "on-start.sh"
+    path.write_text(script)
+    subprocess.run(["bash", "-n", str(path)], check=True)
+    shellcheck = shutil.which("shellcheck")
+    assert shellcheck, "shellcheck (Debian package) is required"
+    check = subprocess.run([shellcheck, "-s", "bash", str(path)], capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stdout
+    encoded = len(base64.b64encode(script.encode()))
+    with capsys.disabled():
+        print(f"\non-start.sh [{'/'.join(overrides) or 'all'}]: {len(script.encode())} bytes, "
+              f"{encoded} base64 characters of {CONTENT_LIMIT}")  # fmt: skip
+    assert encoded <= CONTENT_LIMIT * 3 // 4, "keep a quarter of the lifecycle hook limit free"
+    assert script.startswith("#!/bin/bash\n")
+    assert "{{" not in script and "{#" not in script
+
+
+def test_on_start_ansible_renders_the_same(tmp_path):
+    """The template module itself, with the same variables, produces the text the sandbox runs."""
+    rendered = tmp_path / "ansible.sh"
+    extra = dict(variables(), ansible_python_interpreter=sys.executable)
+    (tmp_path / "vars.json").write_text(json.dumps(extra))
+    ansible = shutil.which("ansible", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    result = subprocess.run(
+        [ansible, "localhost", "-c", "local", "-i", "localhost,", "-m", "ansible.builtin.template",
+         "-a", f"src={TEMPLATE} dest={rendered}", "-e", f"@{tmp_path / 'vars.json'}"],
+        capture_output=True, text=True, timeout=300, env=dict(os.environ, ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp")),
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert rendered.read_text() == render()
+
+
+def test_on_start_values_are_quoted_and_validated(tmp_path):
+    sandbox = Sandbox(tmp_path)
+    for overrides, message in [
+        ({"region": "eu-west-3; touch $SANDBOX/pwned"}, "is not an AWS region name"),
+        ({"idle_seconds": 0}, "idle_seconds must be a whole number greater than 0"),
+        ({"autostop_sha256": "abc"}, "autostop_sha256 is not a hex SHA-256 digest"),
+        ({"sagemaker_endpoint_url": "https://x/%s y"}, "sagemaker_endpoint_url is not a plain URL"),
+        ({"autostop_log": "relative.log"}, "autostop_log must be an absolute path"),
+    ]:
+        result = sandbox.run(render(**overrides))
+        assert result.returncode == 1, (overrides, result.stdout, result.stderr)
+        assert message in result.stdout
+    assert not (tmp_path / "pwned").exists()
+    assert sandbox.calls("aws") == []
+
+
+# --- the script at work ------------------------------------------------------------------------------
+
+
+def test_on_start_systemd_path_installs_the_verified_script_and_a_timer(tmp_path):
+    sandbox = Sandbox(tmp_path, systemd=True, jse=True)
+    first = sandbox.run(render())
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert first.seconds < 30
+    assert sandbox.installed.read_bytes() == AUTOSTOP.read_bytes()
+    assert stat.S_IMODE(sandbox.installed.stat().st_mode) == 0o644
+    (download,) = sandbox.calls("aws")
+    *words, target = download.split(" ")
+    assert words == (
+        "s3 cp --only-show-errors --region eu-west-3 --endpoint-url https://s3.eu-west-3.amazonaws.com "
+        "--cli-connect-timeout 10 --cli-read-timeout 30 s3://nb-artifacts-123456789012/lifecycle-configurations/autostop.py"
+    ).split(" ")
+    assert Path(target).parent == sandbox.installed.parent  # a temporary name beside the final one
+    assert exec_start(sandbox) == [
+        str(sandbox.root / JSE), str(sandbox.installed), "--time", "3600", "--log-file", "/var/log/autostop.log",
+        "--endpoint-url", "https://api.sagemaker.eu-west-3.amazonaws.com",
+    ]  # fmt: skip
+    assert "Type=oneshot" in sandbox.unit("service")
+    assert "OnCalendar=*:0/5" in sandbox.unit("timer")
+    assert sandbox.calls("systemctl") == [
+        "daemon-reload", "enable sagemaker-autostop.timer", "restart sagemaker-autostop.timer"
+    ]  # fmt: skip
+    assert sandbox.calls("crontab") == []
+    assert "installed" in first.stdout and "scheduled every 5 minutes by sagemaker-autostop.timer" in first.stdout
+    units = sandbox.unit("service"), sandbox.unit("timer")
+
+    second = sandbox.run(render())  # a second start: same units, nothing added
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert (sandbox.unit("service"), sandbox.unit("timer")) == units
+    assert sorted(p.name for p in (sandbox.root / "etc/systemd/system").iterdir()) == [
+        "sagemaker-autostop.service", "sagemaker-autostop.timer"
+    ]  # fmt: skip
+    assert sandbox.calls("systemctl")[3:] == sandbox.calls("systemctl")[:3]
+    assert sandbox.leftovers() == []
+
+
+def test_on_start_cron_path_keeps_exactly_one_entry(tmp_path):
+    sandbox = Sandbox(tmp_path, systemd=False)
+    (tmp_path / "crontab").write_text(f"{USER_CRON}\n{SAMPLE_CRON}\n")
+    script = render(autostop_ignore_connections=True)
+    for _start in range(2):
+        result = sandbox.run(script)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "scheduled every 5 minutes by root's crontab" in result.stdout
+    python3 = str(sandbox.bin / "python3")
+    assert sandbox.crontab() == [
+        USER_CRON,
+        f"*/5 * * * * {python3} {sandbox.installed} --time 3600 --log-file /var/log/autostop.log "
+        "--endpoint-url https://api.sagemaker.eu-west-3.amazonaws.com --ignore-connections "
+        "# secure_sagemaker.notebooks autostop",
+    ]
+    assert sandbox.calls("crontab") == ["-l", "-", "-l", "-"]
+    assert sandbox.calls("systemctl") == []
+    assert not (sandbox.root / "etc/systemd").exists()
+
+
+def test_on_start_cron_path_with_an_empty_crontab(tmp_path):
+    sandbox = Sandbox(tmp_path, systemd=False)
+    for _start in range(2):
+        assert sandbox.run(render()).returncode == 0
+    assert len(sandbox.crontab()) == 1
+
+
+def test_on_start_refuses_a_copy_with_another_hash(tmp_path):
+    sandbox = Sandbox(tmp_path, systemd=True, jse=True)
+    sandbox.put_object(AUTOSTOP.read_bytes() + b"\nimport os; os.system('id')\n")  # a writable bucket
+    result = sandbox.run(render())
+    assert result.returncode == 1
+    assert "refusing to install it" in result.stdout
+    assert not sandbox.installed.exists()
+    assert sandbox.leftovers() == []
+    assert sandbox.calls("systemctl") == [] and sandbox.calls("crontab") == []
+
+
+def test_on_start_fails_when_the_bucket_cannot_be_read(tmp_path):
+    sandbox = Sandbox(tmp_path, systemd=True, jse=True)
+    result = sandbox.run(render(), SANDBOX_AWS_FAIL="1")
+    assert result.returncode == 1
+    assert "cannot copy s3://nb-artifacts-123456789012/lifecycle-configurations/autostop.py" in result.stdout
+    assert not sandbox.installed.exists() and sandbox.leftovers() == []
+    assert sandbox.calls("systemctl") == []
+
+
+def test_on_start_python_choice(tmp_path):
+    # The Jupyter system Python without boto3 is passed over for python3 on PATH.
+    sandbox = Sandbox(tmp_path / "a", systemd=True, jse=True)
+    assert sandbox.run(render(), SANDBOX_JSE_STATUS="1").returncode == 0
+    assert exec_start(sandbox)[0] == str(sandbox.bin / "python3")
+    assert [line.split()[0] for line in sandbox.calls("python")] == [
+        str(sandbox.root / JSE),
+        str(sandbox.bin / "python3"),
+    ]
+    # No usable Python at all: the start fails and says why.
+    sandbox = Sandbox(tmp_path / "b", systemd=True, python3=False)
+    result = sandbox.run(render())
+    assert result.returncode == 1
+    assert "no Python 3.7+ with boto3 found" in result.stdout
+    assert sandbox.calls("aws") == []
+
+
+def test_on_start_neither_systemd_nor_cron(tmp_path):
+    sandbox = Sandbox(tmp_path, systemd=False, crontab=False)
+    result = sandbox.run(render())
+    assert result.returncode == 1
+    assert "neither systemd nor crontab is available" in result.stdout
+
+
+def test_on_start_installed_command_is_accepted_by_autostop(tmp_path):
+    """The command line the unit runs parses in autostop.py and logs where the template said."""
+    sandbox = Sandbox(tmp_path, systemd=True, jse=True)
+    log = tmp_path / "autostop.log"
+    assert sandbox.run(render(autostop_ignore_connections=True, autostop_log=str(log))).returncode == 0
+    command = exec_start(sandbox)
+    assert "--ignore-connections" in command
+    metadata = tmp_path / "metadata.json"
+    metadata.write_text(json.dumps({"ResourceName": "nb", "ResourceArn": "arn:aws:sagemaker:eu-west-3:1:x/nb"}))
+    # The real Python in place of the stand-in; Jupyter is not running on port 1: a logged doubt.
+    result = subprocess.run(
+        [sys.executable, *command[1:], "--port", "1", "--metadata-file", str(metadata)],
+        capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "unsure, not stopping: Jupyter server at https://localhost:1 unreachable" in log.read_text()
