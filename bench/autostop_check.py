@@ -24,8 +24,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import ssl
 import statistics
 import subprocess
@@ -34,6 +32,9 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "emulator"))
+from harness import free_port, stop_process_group  # noqa: E402  (path above)
 
 AUTOSTOP = Path(__file__).resolve().parents[1] / "files" / "autostop.py"
 
@@ -65,12 +66,6 @@ SLEEPER_KERNEL = {
     "display_name": "stand-in kernel (sleeps)",
     "language": "none",
 }
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
@@ -133,12 +128,7 @@ class Server:
             raise SystemExit(f"could not open {count} kernels")
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+        stop_process_group(self.process, timeout=30)
 
 
 def measure(python, argv, runs):

@@ -176,13 +176,7 @@ class Emulator:
             return json.loads(response.read())
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+        stop_process_group(self.process)
         self.process = None
 
     def client(self, service, max_attempts=1):
@@ -205,6 +199,19 @@ class Emulator:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def stop_process_group(process, timeout=10):
+    """Stop a server started with ``start_new_session=True`` and its children: SIGTERM, then SIGKILL."""
+    if process is None or process.poll() is not None:
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _terminate_group(pid, timeout=10):

@@ -11,7 +11,6 @@ import importlib.util
 import ipaddress
 import json
 import os
-import signal
 import ssl
 import subprocess
 import sys
@@ -156,13 +155,7 @@ class JupyterServer:
                 socket_.close()
             except Exception:  # noqa: BLE001 - teardown must go on
                 pass
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+        harness.stop_process_group(self.process, timeout=15)
         self.process = None
 
     def request(self, method, path, body=None):

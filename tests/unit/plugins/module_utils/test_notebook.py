@@ -17,6 +17,9 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.noteboo
     validate_create,
     view,
 )
+from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_utils.notebook_params import (
+    params,
+)
 
 # (settled status, updatable fields differ, state) -> actions
 PLANS = [
@@ -161,32 +164,6 @@ def test_execute_keeps_original_error_when_restore_fails():
 
 
 # --- input rules -------------------------------------------------------------------------------------
-
-
-def params(**overrides):
-    base = dict(
-        name="nb-1",
-        state="present",
-        instance_type=None,
-        role_arn=None,
-        subnet_id=None,
-        security_group_ids=None,
-        direct_internet_access=None,
-        root_access=None,
-        kms_key_id=None,
-        volume_size_in_gb=None,
-        lifecycle_config_name=None,
-        platform_identifier=None,
-        minimum_imds_version=None,
-        default_code_repository=None,
-        additional_code_repositories=None,
-        tags=None,
-        purge_tags=True,
-        wait=True,
-        wait_timeout=60,
-    )
-    base.update(overrides)
-    return base
 
 
 @pytest.mark.parametrize(

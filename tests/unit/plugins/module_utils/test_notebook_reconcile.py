@@ -12,6 +12,9 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.noteboo
     wait_until_settled,
 )
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.waiter import WaitTimeout
+from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_utils.notebook_params import (
+    params as base_params,
+)
 from botocore.exceptions import ClientError
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/"
@@ -144,29 +147,7 @@ class FakeSageMaker:
 
 
 def params(**overrides):
-    base = dict(
-        name="nb-1",
-        state="present",
-        instance_type=None,
-        role_arn=None,
-        subnet_id=None,
-        security_group_ids=None,
-        direct_internet_access=None,
-        root_access=None,
-        kms_key_id=None,
-        volume_size_in_gb=None,
-        lifecycle_config_name=None,
-        platform_identifier=None,
-        minimum_imds_version=None,
-        default_code_repository=None,
-        additional_code_repositories=None,
-        tags=None,
-        purge_tags=True,
-        wait=True,
-        wait_timeout=30,
-    )
-    base.update(overrides)
-    return base
+    return base_params(**dict({"wait_timeout": 30}, **overrides))
 
 
 def run(fake, check_mode=False, **overrides):
