@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 export VENV
 
-.PHONY: test venv sanity units integration lint format demo clean
+.PHONY: test venv sanity units integration lint format demo bench clean
 
 test: venv  ## sanity, unit, integration and lint, with a summary
 	tools/test.sh sanity units integration lint
@@ -32,3 +32,8 @@ clean:
 
 demo: venv  ## the whole stack against the embedded emulator: build, re-run (changed=0), summary
 	tools/demo.sh
+
+bench: venv  ## benchmarks (figures, not pass/fail): autostop check cost, site.yml runs, fleet restart
+	$(VENV)/bin/python bench/autostop_check.py
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/python bench/stack_runs.py --notebooks 1 10 50
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/python bench/fleet_restart.py --notebooks 20 --phase-seconds 10
