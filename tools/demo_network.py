@@ -23,10 +23,12 @@ def main(out):
         vpc = found[0]["VpcId"]
         subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"]
     else:
-        vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16", TagSpecifications=[
-            {"ResourceType": "vpc", "Tags": [TAG]}])["Vpc"]["VpcId"]
+        vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": [TAG]}])[
+            "Vpc"
+        ]["VpcId"]
         subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24", AvailabilityZone=region + "a")["Subnet"][
-            "SubnetId"]
+            "SubnetId"
+        ]
         # A private route table: only the VPC-local route, so the subnet is isolated.
         table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
         ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Print what exists after the demo, read back from the emulator with boto3 (not from Ansible).
 
-    python tools/demo_summary.py NAME_PREFIX BUCKET
+python tools/demo_summary.py NAME_PREFIX BUCKET
 """
 
 import base64
@@ -15,8 +15,11 @@ import boto3
 
 
 def client(service):
-    return boto3.client(service, endpoint_url=os.environ["AWS_ENDPOINT_URL"],
-                        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    return boto3.client(
+        service,
+        endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+    )
 
 
 def policy_lines(document, indent="      "):
@@ -26,7 +29,7 @@ def policy_lines(document, indent="      "):
     for statement in document.get("Statement", []):
         actions = statement.get("Action")
         actions = ", ".join(actions) if isinstance(actions, list) else actions
-        resources = statement.get("Resource", "")
+        resources = statement.get("Resource") or "principal %s" % json.dumps(statement.get("Principal"))
         resources = ", ".join(resources) if isinstance(resources, list) else resources
         condition = f" if {json.dumps(statement['Condition'])}" if "Condition" in statement else ""
         lines.append(f"{indent}{statement['Effect']} {actions} on {resources}{condition}")
@@ -48,12 +51,15 @@ def main(prefix, bucket):
     lcc = sm.describe_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName=lcc_name)
     script = base64.b64decode(lcc["OnStart"][0]["Content"]).decode()
     pinned = [line for line in script.splitlines() if line.startswith(("SHA256=", "IDLE_SECONDS="))]
-    out += ["", f"Lifecycle configuration {lcc_name}: on-start script of {len(script)} characters, "
-            + ", ".join(pinned)]
+    out += [
+        "",
+        f"Lifecycle configuration {lcc_name}: on-start script of {len(script)} characters, " + ", ".join(pinned),
+    ]
     out += ["", "VPC endpoints"]
     for endpoint in ec2.describe_vpc_endpoints()["VpcEndpoints"]:
         where = endpoint.get("RouteTableIds") or endpoint.get("SubnetIds")
-        out.append(f"  {endpoint['VpcEndpointId']} {endpoint['ServiceName']} ({endpoint['VpcEndpointType']}) on {where}")
+        kind = endpoint["VpcEndpointType"]
+        out.append(f"  {endpoint['VpcEndpointId']} {endpoint['ServiceName']} ({kind}) on {where}")
         out += policy_lines(endpoint["PolicyDocument"], "      policy: ")
     role = iam.get_role(RoleName=f"{prefix}-notebook")["Role"]
     out += ["", f"IAM role {role['RoleName']}"]
@@ -65,8 +71,10 @@ def main(prefix, bucket):
         out += policy_lines(version["PolicyVersion"]["Document"])
     out += ["", f"Bucket {bucket}"]
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-    out.append(f"  public access blocked: {all(block.values())}; versioning: "
-               f"{s3.get_bucket_versioning(Bucket=bucket).get('Status')}")
+    out.append(
+        f"  public access blocked: {all(block.values())}; versioning: "
+        f"{s3.get_bucket_versioning(Bucket=bucket).get('Status')}"
+    )
     out += policy_lines(s3.get_bucket_policy(Bucket=bucket)["Policy"], "      policy: ")
     objects = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
     out += [f"  object {o['Key']} ({o['Size']} bytes)" for o in objects]

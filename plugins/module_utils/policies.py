@@ -32,10 +32,19 @@ def _bucket_arn(bucket, partition="aws"):
 def _script_statements(bucket, prefix, partition):
     bucket_arn = _bucket_arn(bucket, partition)
     return [
-        {"Sid": "ReadLifecycleScripts", "Effect": "Allow", "Action": "s3:GetObject",
-         "Resource": "%s/%s*" % (bucket_arn, prefix)},
-        {"Sid": "ListLifecycleScripts", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn,
-         "Condition": {"StringLike": {"s3:prefix": ["%s*" % prefix]}}},
+        {
+            "Sid": "ReadLifecycleScripts",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": "%s/%s*" % (bucket_arn, prefix),
+        },
+        {
+            "Sid": "ListLifecycleScripts",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+            "Condition": {"StringLike": {"s3:prefix": ["%s*" % prefix]}},
+        },
     ]
 
 
@@ -57,9 +66,12 @@ def autostop_policy(names, region, account):
     return {
         "Version": VERSION,
         "Statement": [
-            {"Sid": "StopIdleNotebook", "Effect": "Allow",
-             "Action": ["sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance"],
-             "Resource": notebook_arns(names, region, account)},
+            {
+                "Sid": "StopIdleNotebook",
+                "Effect": "Allow",
+                "Action": ["sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance"],
+                "Resource": notebook_arns(names, region, account),
+            },
         ],
     }
 
@@ -69,8 +81,12 @@ def trust_policy(account):
     return {
         "Version": VERSION,
         "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole",
-             "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+            },
         ],
     }
 
@@ -98,12 +114,25 @@ def bucket_policy(bucket, endpoint_id, admin_principals, region="us-east-1"):
     return {
         "Version": VERSION,
         "Statement": [
-            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-             "Resource": resources, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-            {"Sid": "DenyOutsideVpcEndpoint", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-             "Resource": resources,
-             "Condition": {"StringNotEquals": {"aws:SourceVpce": endpoint_id},
-                           "ArnNotEquals": {"aws:PrincipalArn": sorted(admin_principals)}}},
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": resources,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "DenyOutsideVpcEndpoint",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": resources,
+                "Condition": {
+                    "StringNotEquals": {"aws:SourceVpce": endpoint_id},
+                    "ArnNotEquals": {"aws:PrincipalArn": sorted(admin_principals)},
+                },
+            },
         ],
     }
 
