@@ -1,0 +1,261 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: isolation_audit
+short_description: Prove that SageMaker notebook instances are isolated, with evidence for every finding
+version_added: 0.1.0
+description:
+  - Audits SageMaker notebook instances of one region, read-only, whether or not this collection
+    created them, and reports for each one whether it is isolated today.
+  - Each finding has an C(id), a C(severity) (V(high), V(medium) or V(low)), the C(evidence) (the
+    route, the policy statement, the value) and the C(remediation).
+  - 'Notebook checks: C(direct-internet-access) (high), C(no-subnet) (high), C(root-access-enabled)
+    (medium, unless O(allow_root_access=true)), C(imdsv1-allowed) (medium), C(lifecycle-config-missing)
+    (medium).'
+  - 'Network checks, on the subnet''s effective route table (its explicit association, else the VPC''s
+    main table): C(subnet-egress-route) (high) for C(0.0.0.0/0) or C(::/0) to an internet, NAT or
+    egress-only gateway, an instance, a network interface, a VPC peering connection or a transit gateway;
+    C(s3-endpoint-missing) (medium) when no S3 gateway endpoint serves that table;
+    C(s3-endpoint-policy-allow-all) (high) for a statement allowing C(*) or C(s3:*) actions or C(*)
+    resources, the AWS default policy included; C(s3-endpoint-policy-write) (high) for any action other
+    than C(s3:Get*) and C(s3:List*); C(sagemaker-api-endpoint-missing) (medium) when the VPC has no
+    C(sagemaker.api) interface endpoint, without which autostop cannot stop the notebook.'
+  - 'Execution role checks, over its trust policy, managed and inline policies:
+    C(role-wildcard-action) (high) for C(*) or C(<service>:*) actions (C(s3:*) has its own id,
+    C(role-s3-full-access), high), C(role-passrole-any) (high) for C(iam:PassRole) on C(*),
+    C(role-wildcard-resource) (medium) for C(*) resources, C(role-trust-no-source-account) (medium)
+    for an C(sts:AssumeRole) statement without an C(aws:SourceAccount) or C(aws:SourceArn) condition.'
+  - 'Lifecycle checks: C(autostop-not-installed) (medium) when the on-start script does not fetch and
+    schedule C(autostop.py); C(autostop-not-pinned) (medium) when it has no C(BUCKET=), C(KEY=) and
+    C(SHA256=) lines; C(autostop-sha256-mismatch) (high) when the script object in S3 does not have the
+    pinned SHA-256.'
+  - 'Script bucket checks (the C(BUCKET) of the on-start script): C(bucket-public-access-not-blocked)
+    (high), C(bucket-policy-public) (high) for an unconditional Allow to C(*), C(bucket-not-encrypted)
+    (low), C(bucket-policy-no-tls-deny) and C(bucket-policy-no-endpoint-deny) (medium) when the policy
+    lacks the Deny on C(aws:SecureTransport=false) or on requests not from the VPC endpoint
+    (C(aws:SourceVpce)/C(aws:SourceVpc)).'
+  - A check that cannot be made (a missing subnet or role, access denied) is the finding
+    C(check-failed), high for the network and the role, medium for the lifecycle script and its bucket.
+  - A notebook is C(isolated) when it has no high finding.
+  - 'Cost: one C(DescribeNotebookInstance) per notebook (plus C(ListNotebookInstances) pages when
+    O(names) is omitted); subnets, route tables and VPC endpoints are read with one call each for the
+    whole fleet, and each distinct role, managed policy, lifecycle configuration, script object and bucket
+    once per run. RV(aws_calls) reports the calls made.'
+  - Supports check mode; the module never changes anything.
+options:
+  names:
+    description:
+      - The notebook instances to audit. Omit to audit every notebook instance of the region.
+      - Names that do not exist are listed in RV(not_found).
+    type: list
+    elements: str
+  fail_on:
+    description:
+      - Fail the task when any finding has this severity or a higher one (the result, with all findings,
+        is returned all the same). V(never) only reports.
+    type: str
+    choices: [high, medium, low, never]
+    default: never
+  allow_root_access:
+    description:
+      - Whether the policy of this run allows root access on notebooks. When V(false), a notebook with
+        C(RootAccess=Enabled) has the finding C(root-access-enabled).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+notes:
+  - 'Permissions needed: C(sagemaker:ListNotebookInstances), C(sagemaker:DescribeNotebookInstance),
+    C(sagemaker:DescribeNotebookInstanceLifecycleConfig), C(ec2:DescribeSubnets),
+    C(ec2:DescribeRouteTables), C(ec2:DescribeVpcEndpoints), C(iam:GetRole),
+    C(iam:ListAttachedRolePolicies), C(iam:ListRolePolicies), C(iam:GetRolePolicy), C(iam:GetPolicy),
+    C(iam:GetPolicyVersion), C(s3:GetObject) on the script, C(s3:GetBucketPublicAccessBlock),
+    C(s3:GetEncryptionConfiguration), C(s3:GetBucketPolicy).'
+  - The script bucket policy written by the P(secure_sagemaker.notebooks.isolated_notebook#role) role
+    denies requests from outside the VPC endpoint except for its admin principals; run the audit as one
+    of them, or the script check reports C(check-failed).
+  - Only default routes (C(0.0.0.0/0), C(::/0)) are analysed; more specific routes to a gateway, and
+    security groups and network ACLs, are not.
+author:
+  - secure_sagemaker.notebooks contributors (!UNKNOWN)
+"""
+
+EXAMPLES = r"""
+- name: Audit every notebook of the region and fail on any high finding
+  secure_sagemaker.notebooks.isolation_audit:
+    region: eu-west-1
+    fail_on: high
+  register: audit
+
+- name: Show the notebooks that are not isolated
+  ansible.builtin.debug:
+    msg: "{{ audit.notebooks | rejectattr('isolated') | map(attribute='name') | list }}"
+
+- name: Audit two notebooks where root access is allowed
+  secure_sagemaker.notebooks.isolation_audit:
+    names:
+      - research-alice
+      - research-gpu
+    allow_root_access: true
+
+# A Markdown and JSON report of the whole region: playbooks/audit.yml
+#   ansible-playbook secure_sagemaker.notebooks.audit -e audit_region=eu-west-1
+"""
+
+RETURN = r"""
+notebooks:
+  description: One entry per audited notebook, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The notebook instance name.
+      type: str
+    arn:
+      description: The notebook instance ARN.
+      type: str
+    status:
+      description: Its status when audited, for example C(InService).
+      type: str
+    subnet_id:
+      description: Its subnet (null without one).
+      type: str
+    vpc_id:
+      description: The subnet's VPC.
+      type: str
+    role_arn:
+      description: Its execution role.
+      type: str
+    lifecycle_config_name:
+      description: Its lifecycle configuration.
+      type: str
+    direct_internet_access:
+      description: V(Enabled) or V(Disabled).
+      type: str
+    isolated:
+      description: True when the notebook has no high finding.
+      type: bool
+    counts:
+      description: Its findings by severity (C(high), C(medium), C(low), C(total)).
+      type: dict
+    findings:
+      description: Its findings, the most severe first.
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: The check, for example C(subnet-egress-route).
+          type: str
+        severity:
+          description: V(high), V(medium) or V(low).
+          type: str
+        title:
+          description: What the check found, in general terms.
+          type: str
+        resource:
+          description: The resource at fault (notebook name, route table, endpoint, role ARN, bucket, s3:// URL).
+          type: str
+        message:
+          description: What was found, with the values.
+          type: str
+        evidence:
+          description: The data behind the finding (the route, the statement, the value).
+          type: dict
+        remediation:
+          description: How to fix it.
+          type: str
+  sample:
+    - name: research-alice
+      isolated: false
+      counts: {high: 1, medium: 0, low: 0, total: 1}
+      findings:
+        - id: subnet-egress-route
+          severity: high
+          resource: rtb-0123456789abcdef0
+          evidence:
+            subnet_id: subnet-0123456789abcdef0
+            route_table_id: rtb-0123456789abcdef0
+            destination: 0.0.0.0/0
+            target: nat-0123456789abcdef0
+            kind: NAT gateway
+not_found:
+  description: Names given in O(names) that do not exist.
+  returned: always
+  type: list
+  elements: str
+counts:
+  description: Findings of all notebooks by severity (a shared resource's finding counts once per notebook).
+  returned: always
+  type: dict
+  sample: {high: 1, medium: 2, low: 0, total: 3}
+summary:
+  description: Number of notebooks audited, isolated and not isolated.
+  returned: always
+  type: dict
+  sample: {notebooks: 3, isolated: 2, not_isolated: 1}
+highest_severity:
+  description: The most severe finding's severity, or V(none).
+  returned: always
+  type: str
+region:
+  description: The audited region.
+  returned: always
+  type: str
+audited_at:
+  description: When the audit ran (UTC, ISO 8601).
+  returned: always
+  type: str
+aws_calls:
+  description: AWS API calls made by the audit, per service.
+  returned: always
+  type: dict
+  sample: {ec2: 3, iam: 5, s3: 4, sagemaker: 52}
+aws_calls_by_operation:
+  description: The same, per service and operation.
+  returned: always
+  type: dict
+  sample: {sagemaker: {DescribeNotebookInstance: 50, ListNotebookInstances: 1}}
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.audit import (
+    ResourceCache,
+    audit,
+    failure_message,
+    reaches,
+    validate,
+)
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import client, run
+
+
+def run_module(module):
+    spec = validate(module.params)
+    cache = ResourceCache(dict((service, client(module, service)) for service in ("sagemaker", "ec2", "iam", "s3")))
+    result = audit(cache, spec, module.region)
+    if reaches(result, spec["fail_on"]):
+        module.fail_json(msg=failure_message(result, spec["fail_on"]), **result)
+    module.exit_json(**result)
+
+
+def main():
+    argument_spec = dict(
+        names=dict(type="list", elements="str"),
+        fail_on=dict(type="str", choices=["high", "medium", "low", "never"], default="never"),
+        allow_root_access=dict(type="bool", default=False),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    run(module, run_module)
+
+
+if __name__ == "__main__":
+    main()

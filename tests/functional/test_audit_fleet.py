@@ -1,0 +1,233 @@
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""playbooks/audit.yml against the emulator, through ansible-playbook:
+
+- a stack built by the isolated_notebook role (playbooks/site.yml) audits clean, and drift (a NAT
+  route added later) is found and fails the play, with the summary as the play's last words;
+- a fleet of 50 notebooks in two subnets costs one describe per notebook and a constant number of
+  calls for the shared resources (the module's own count, cross-checked with the emulator's).
+"""
+
+import base64
+import hashlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import COLLECTION, harness
+
+PLAYBOOKS = COLLECTION / "playbooks"
+FLEET = 50
+REGION = harness.REGION
+
+
+def playbook(name, emulator, tmp_path, variables, timeout=600):
+    """Run a playbook of the collection with the emulator's connection variables; (rc, output)."""
+    values = dict(
+        variables,
+        aws_endpoint_url=emulator.url,
+        aws_ca_bundle=emulator.ca_bundle or "",
+        aws_access_key=harness.ACCESS_KEY,
+        aws_secret_key=harness.SECRET_KEY,
+    )
+    path = tmp_path / ("%s-vars.json" % name)
+    path.write_text(json.dumps(values))
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(PLAYBOOKS / (name + ".yml")),
+               "-e", "@%s" % path]  # fmt: skip
+    env = dict(os.environ, ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_NOCOLOR="1")
+    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(COLLECTION.parents[2]))
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout,
+                            check=False)  # fmt: skip
+    print("%s: %.1f s" % (name, time.monotonic() - started))
+    return result.returncode, result.stdout + result.stderr
+
+
+def report(tmp_path, name="audit"):
+    folder = tmp_path / name
+    return json.loads((folder / ("isolation-audit-%s.json" % REGION)).read_text()), (
+        folder / ("isolation-audit-%s.md" % REGION)
+    ).read_text()
+
+
+def last_task_output(output):
+    """The text between the last TASK header and the PLAY RECAP."""
+    return output[output.rindex("TASK [") : output.rindex("PLAY RECAP")]
+
+
+def private_network(ec2, cidr="10.30"):
+    vpc = ec2.create_vpc(CidrBlock=cidr + ".0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr + ".1.0/24", AvailabilityZone=REGION + "a")["Subnet"]
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=table, SubnetId=subnet["SubnetId"])
+    return vpc, subnet["SubnetId"], table
+
+
+def test_role_built_stack_audits_clean_and_drift_is_found(emulator, tmp_path):
+    emulator.reset()
+    ec2 = emulator.client("ec2")
+    vpc, subnet, table = private_network(ec2)
+    stack = {
+        "isolated_notebook_region": REGION,
+        "isolated_notebook_vpc_id": vpc,
+        "isolated_notebook_subnet_id": subnet,
+        "isolated_notebook_bucket": "audit-role-scripts",
+        "isolated_notebook_name_prefix": "auditrole",
+        "isolated_notebook_wait_timeout": 120,
+        "isolated_notebook_notebooks": [{"name": "auditrole-one"}, {"name": "auditrole-two"}],
+    }
+    rc, output = playbook("site", emulator, tmp_path, stack)
+    assert rc == 0, output[-4000:]
+
+    audit_vars = dict(stack, audit_fail_on="low", audit_report_dir=str(tmp_path / "audit"))
+    rc, output = playbook("audit", emulator, tmp_path, audit_vars)
+    assert rc == 0, output[-4000:]
+    result, markdown = report(tmp_path)
+    assert [(n["name"], n["isolated"], n["findings"]) for n in result["notebooks"]] == [
+        ("auditrole-one", True, []),
+        ("auditrole-two", True, []),
+    ]
+    assert result["counts"] == {"high": 0, "medium": 0, "low": 0, "total": 0}
+    # The audit read what the role built: the notebook's own subnet, role and lifecycle config.
+    assert {n["subnet_id"] for n in result["notebooks"]} == {subnet}
+    assert {n["lifecycle_config_name"] for n in result["notebooks"]} == {"auditrole-autostop"}
+    assert {n["role_arn"].split("/")[-1] for n in result["notebooks"]} == {"auditrole-notebook"}
+    assert result["aws_calls_by_operation"]["s3"]["GetObject"] == 1
+    assert "| auditrole-one | isolated | 0 | 0 | 0 |" in markdown
+    assert "2 notebooks in us-east-1: 2 isolated, 0 not isolated; findings: 0 high, 0 medium, 0 low" in (
+        last_task_output(output)
+    )
+
+    # Drift: someone adds a NAT route to the notebooks' route table.
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=allocation)["NatGateway"]["NatGatewayId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    rc, output = playbook("audit", emulator, tmp_path, audit_vars)
+    assert rc != 0
+    result, markdown = report(tmp_path)
+    for entry in result["notebooks"]:
+        assert entry["isolated"] is False
+        assert [(f["id"], f["evidence"]) for f in entry["findings"]] == [
+            ("subnet-egress-route", {"subnet_id": subnet, "route_table_id": table, "destination": "0.0.0.0/0",
+                                     "target": nat, "kind": "NAT gateway"}),
+        ]  # fmt: skip
+    assert "| auditrole-two | **NOT isolated** | 1 | 0 | 0 |" in markdown
+    assert "## auditrole-two: NOT isolated" in markdown and "`subnet-egress-route`" in markdown
+    assert nat in markdown
+    last = last_task_output(output)
+    assert "2 notebooks in us-east-1: 0 isolated, 2 not isolated; findings: 2 high, 0 medium, 0 low" in last
+    assert "findings reach audit_fail_on=low" in last
+
+
+def build_fleet(emulator, size):
+    """``size`` compliant notebooks in two subnets (two route tables) of one VPC, sharing the S3 and
+    SageMaker API endpoints, one role, one lifecycle configuration and one script bucket."""
+    import importlib
+
+    policies = importlib.import_module("ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.policies")
+    ec2, s3, iam, sm = (emulator.client(s) for s in ("ec2", "s3", "iam", "sagemaker"))
+    vpc, subnet_a, table_a = private_network(ec2, "10.40")
+    subnet_b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.40.2.0/24", AvailabilityZone=REGION + "b")["Subnet"]
+    table_b = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=table_b, SubnetId=subnet_b["SubnetId"])
+    group = ec2.create_security_group(VpcId=vpc, GroupName="fleet", Description="fleet")["GroupId"]
+    bucket, prefix = "audit-fleet-scripts", "lifecycle-configurations/"
+    endpoint = ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName="com.amazonaws.%s.s3" % REGION, VpcEndpointType="Gateway",
+        RouteTableIds=[table_a, table_b], PolicyDocument=json.dumps(policies.s3_endpoint_policy(bucket, prefix)),
+    )["VpcEndpoint"]["VpcEndpointId"]  # fmt: skip
+    ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.%s.sagemaker.api" % REGION,
+                            VpcEndpointType="Interface", SubnetIds=[subnet_a], SecurityGroupIds=[group])  # fmt: skip
+
+    script = (COLLECTION / "files" / "autostop.py").read_bytes()
+    caller = emulator.client("sts").get_caller_identity()
+    s3.create_bucket(Bucket=bucket)
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=dict.fromkeys(
+        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True))  # fmt: skip
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})  # fmt: skip
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(
+        policies.bucket_policy(bucket, endpoint, [policies.principal_arn(caller["Arn"])])))  # fmt: skip
+    s3.put_object(Bucket=bucket, Key=prefix + "autostop.py", Body=script)
+
+    names = ["fleet-%02d" % i for i in range(size)]
+    iam.create_role(
+        RoleName="fleet-notebook", AssumeRolePolicyDocument=json.dumps(policies.trust_policy(caller["Account"]))
+    )
+    for name, document in (("fleet-s3-read", policies.s3_read_policy(bucket, prefix)),
+                           ("fleet-autostop", policies.autostop_policy(names, REGION, caller["Account"]))):  # fmt: skip
+        arn = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+        iam.attach_role_policy(RoleName="fleet-notebook", PolicyArn=arn)
+    on_start = "\n".join([
+        "#!/bin/bash", "BUCKET=%s" % shlex.quote(bucket), "KEY=%s" % shlex.quote(prefix + "autostop.py"),
+        "SHA256=%s" % hashlib.sha256(script).hexdigest(), 'aws s3 cp "s3://$BUCKET/$KEY" /usr/local/lib/autostop.py',
+        "systemctl enable sagemaker-autostop.timer",
+    ])  # fmt: skip
+    content = base64.b64encode(on_start.encode()).decode()
+    sm.create_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName="fleet-autostop",
+                                                 OnStart=[{"Content": content}])  # fmt: skip
+    role = "arn:aws:iam::%s:role/fleet-notebook" % caller["Account"]
+    for index, name in enumerate(names):
+        sm.create_notebook_instance(
+            NotebookInstanceName=name, InstanceType="ml.t3.medium", RoleArn=role,
+            SubnetId=subnet_a if index % 2 else subnet_b["SubnetId"], SecurityGroupIds=[group],
+            DirectInternetAccess="Disabled", RootAccess="Disabled", LifecycleConfigName="fleet-autostop",
+            InstanceMetadataServiceConfiguration={"MinimumInstanceMetadataServiceVersion": "2"},
+        )  # fmt: skip
+    return names
+
+
+@pytest.fixture
+def importable_collection():
+    root = str(COLLECTION.parents[2])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+
+
+def test_fleet_of_50_costs_one_describe_each_and_constant_shared_calls(emulator, tmp_path, importable_collection):
+    emulator.reset()
+    started = time.monotonic()
+    names = build_fleet(emulator, FLEET)
+    print("fleet built in %.1f s" % (time.monotonic() - started))
+    counting = hasattr(emulator, "request_counts")
+    if counting:
+        emulator.request_counts(reset=True)
+
+    audit_vars = {"audit_region": REGION, "audit_report_dir": str(tmp_path / "audit")}
+    rc, output = playbook("audit", emulator, tmp_path, audit_vars)
+    assert rc == 0, output[-4000:]
+    result, markdown = report(tmp_path)
+
+    assert [n["name"] for n in result["notebooks"]] == names
+    assert all(n["isolated"] and n["findings"] == [] for n in result["notebooks"]), result["counts"]
+    assert result["summary"] == {"notebooks": FLEET, "isolated": FLEET, "not_isolated": 0}
+    assert result["aws_calls_by_operation"] == {
+        # One describe per notebook; one list page (100 per page) and one lifecycle config.
+        "sagemaker": {"DescribeNotebookInstance": FLEET, "ListNotebookInstances": 1,
+                      "DescribeNotebookInstanceLifecycleConfig": 1},
+        # Two subnets, two route tables, one VPC: one call each for the whole fleet.
+        "ec2": {"DescribeSubnets": 1, "DescribeRouteTables": 1, "DescribeVpcEndpoints": 1},
+        # One role with two managed policies.
+        "iam": {"GetRole": 1, "ListAttachedRolePolicies": 1, "ListRolePolicies": 1, "GetPolicy": 2,
+                "GetPolicyVersion": 2},
+        # One script object and one bucket.
+        "s3": {"GetObject": 1, "GetPublicAccessBlock": 1, "GetBucketEncryption": 1, "GetBucketPolicy": 1},
+    }  # fmt: skip
+    assert result["aws_calls"] == {"ec2": 3, "iam": 7, "s3": 4, "sagemaker": FLEET + 2}
+    if counting:
+        # The emulator saw exactly those calls (the play makes no other AWS call); it names S3
+        # operations by method and sub-resource, so S3 is compared by total.
+        served = emulator.request_counts()
+        assert {k: v for k, v in served.items() if k != "s3"} == {
+            k: v for k, v in result["aws_calls_by_operation"].items() if k != "s3"
+        }, served
+        assert {s: sum(ops.values()) for s, ops in served.items()} == result["aws_calls"], served
+
+    rows = [line for line in markdown.splitlines() if line.startswith("| fleet-")]
+    assert len(rows) == FLEET and all("| isolated |" in row for row in rows)
+    assert "**50** notebooks, **50** isolated" in markdown
+    assert "50 notebooks in us-east-1: 50 isolated, 0 not isolated" in last_task_output(output)
