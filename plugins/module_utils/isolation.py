@@ -46,7 +46,13 @@ def offending_routes(routes):
         for key, prefix, kind in EGRESS_TARGETS:
             target = route.get(key)
             if target and target.startswith(prefix):
-                found.append({"destination": destination, "target": target, "kind": kind,
-                              "reason": "%s routes to %s %s" % (destination, kind, target)})
+                found.append(
+                    {
+                        "destination": destination,
+                        "target": target,
+                        "kind": kind,
+                        "reason": "%s routes to %s %s" % (destination, kind, target),
+                    }
+                )
                 break
     return found

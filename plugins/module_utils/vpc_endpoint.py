@@ -468,9 +468,9 @@ def ensure_present(ec2, spec, check_mode=False, diff=False, sleep=None):
 def prefix_list_id(ec2, service):
     """The AWS-managed prefix list of a gateway service (e.g. S3): security group rules that
     allow traffic to the service through the endpoint name it.  None when AWS has none."""
-    lists = ec2.describe_prefix_lists(
-        Filters=[{"Name": "prefix-list-name", "Values": [service]}], aws_retry=True
-    ).get("PrefixLists", [])
+    lists = ec2.describe_prefix_lists(Filters=[{"Name": "prefix-list-name", "Values": [service]}], aws_retry=True).get(
+        "PrefixLists", []
+    )
     return lists[0]["PrefixListId"] if lists else None
 
 
