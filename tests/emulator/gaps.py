@@ -16,6 +16,7 @@ import os
 import re
 import threading
 import time
+import urllib.parse
 
 from moto.core.responses import ActionResult, EmptyResult
 from moto.ec2.models.security_groups import GroupedSecurityRuleView, SecurityGroup, SecurityGroupRule
@@ -363,7 +364,7 @@ def add_tags(self, arn, tags):
 
 _original_create_notebook_instance = responses.SageMakerResponse.create_notebook_instance
 _original_create_lifecycle_config = responses.SageMakerResponse.create_notebook_instance_lifecycle_config
-_ORIGINAL_KEY_RESPONSE = S3Response._key_response
+_ORIGINAL_S3_RESPONSES = {name: getattr(S3Response, name) for name in ("_key_response", "_bucket_response")}
 _ORIGINAL_RULE_INIT = SecurityGroupRule.__init__
 _ORIGINAL_CREATE_ENDPOINT = VPCBackend.create_vpc_endpoint
 _ORIGINAL_MODIFY_ENDPOINT = VPCBackend.modify_vpc_endpoint
@@ -392,7 +393,8 @@ def apply():
     VPCBackend.create_vpc_endpoint = _create_vpc_endpoint
     VPCBackend.modify_vpc_endpoint = _modify_vpc_endpoint
     VPCs.modify_vpc_endpoint = _modify_vpc_endpoint_response
-    S3Response._key_response = _s3_key_response
+    for name, original in _ORIGINAL_S3_RESPONSES.items():
+        setattr(S3Response, name, _with_request_context(original))
     for handler in (
         create_notebook_instance,
         update_notebook_instance,
@@ -402,6 +404,7 @@ def apply():
         list_notebook_instance_lifecycle_configs,
     ):
         setattr(responses.SageMakerResponse, handler.__name__, handler)
+    apply_iam_conditions()
     _APPLIED.append(True)
 
 
@@ -488,12 +491,17 @@ def _bucket_get_permission(self, action, resource):
     return evaluate_bucket_policy(json.loads(self.policy), action, resource, context)
 
 
-def _s3_key_response(self, request, full_url):
-    _REQUEST.context = _request_context(request, full_url)
-    try:
-        return _ORIGINAL_KEY_RESPONSE(self, request, full_url)
-    finally:
-        _REQUEST.context = None
+def _with_request_context(original):
+    # Object requests and bucket requests alike: DeleteObjects (POST /bucket?delete) checks
+    # s3:DeleteObject on each key against the bucket policy, so it needs the same context.
+    def respond(self, request, full_url):
+        _REQUEST.context = _request_context(request, full_url)
+        try:
+            return original(self, request, full_url)
+        finally:
+            _REQUEST.context = None
+
+    return respond
 
 
 # --- EC2: VPC endpoints --------------------------------------------------------------------------
@@ -574,3 +582,59 @@ def _returning(handler):
         return ActionResult({"Return": True})
 
     return update_descriptions
+
+
+# --- IAM: identity-policy conditions on s3:prefix (request authorization on) ----------------------
+# AWS evaluates an identity policy's Condition against the request: a statement whose condition does
+# not hold does not apply (it neither allows nor denies), and ListBucket (ListObjects/ListObjectsV2)
+# carries the request's ``prefix`` parameter as ``s3:prefix`` (absent when none is given).  moto
+# treats every operator but StringEquals as satisfied, so ``Allow s3:ListBucket if StringLike
+# s3:prefix "scripts/*"`` lets any prefix be listed.  Only statements that name s3:prefix are
+# touched; the rest of moto's evaluation is unchanged.
+
+PREFIX_KEY = "s3:prefix"
+
+
+def _iam_check_action_permitted(self, resource):
+    query = urllib.parse.urlsplit(self._path).query
+    prefixes = urllib.parse.parse_qs(query, keep_blank_values=True).get("prefix")
+    _REQUEST.iam_context = {PREFIX_KEY: prefixes[0]} if prefixes else {}
+    try:
+        return _IAM_ORIGINALS["check_action_permitted"](self, resource)
+    finally:
+        _REQUEST.iam_context = None
+
+
+def _statement_is_action_permitted(self, action, resource="*", principal=None, incoming_condition_values=None):
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+
+    conditions = self._statement.get("Condition") or {}
+    context = getattr(_REQUEST, "iam_context", None)
+    on_prefix = [(op, key, value) for op, keyed in conditions.items() for key, value in keyed.items()
+                 if key == PREFIX_KEY]  # fmt: skip
+    if context is None or not on_prefix:
+        return _IAM_ORIGINALS["is_action_permitted"](self, action, resource, principal, incoming_condition_values)
+    if not all(_condition_holds(op, key, value, context) for op, key, value in on_prefix):
+        return PermissionResult.NEUTRAL
+    rest = {op: {k: v for k, v in keyed.items() if k != PREFIX_KEY} for op, keyed in conditions.items()}
+    statement = dict(self._statement, Condition={op: keyed for op, keyed in rest.items() if keyed})
+    if not statement["Condition"]:
+        del statement["Condition"]
+    return _IAM_ORIGINALS["is_action_permitted"](
+        IAMPolicyStatement(statement), action, resource, principal, incoming_condition_values
+    )
+
+
+def apply_iam_conditions():
+    """Install the s3:prefix condition patch (idempotent; apply() calls it)."""
+    from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase
+
+    if _IAM_ORIGINALS:
+        return
+    _IAM_ORIGINALS["check_action_permitted"] = IAMRequestBase.check_action_permitted
+    _IAM_ORIGINALS["is_action_permitted"] = IAMPolicyStatement.is_action_permitted
+    IAMRequestBase.check_action_permitted = _iam_check_action_permitted
+    IAMPolicyStatement.is_action_permitted = _statement_is_action_permitted
+
+
+_IAM_ORIGINALS = {}

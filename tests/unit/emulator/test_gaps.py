@@ -376,6 +376,21 @@ def test_principal_and_endpoint_conditions(tls_emulator):
     assert put_allowed(s3) is True
 
 
+def test_delete_objects_sees_the_request(tls_emulator):
+    # DeleteObjects is a bucket request that checks s3:DeleteObject per key: the admin exemption
+    # must hold there too, or a teardown by the admin could not empty the bucket.
+    tls_emulator.reset()
+    s3 = tls_emulator.client("s3")
+    caller = tls_emulator.client("sts").get_caller_identity()["Arn"]
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key="a", Body=b"a")
+    for admins, deleted in ((["arn:aws:iam::123456789012:role/other"], []), ([caller], ["a"])):
+        condition = {"StringNotEquals": {"aws:SourceVpce": "vpce-0123"}, "ArnNotEquals": {"aws:PrincipalArn": admins}}
+        s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({"Statement": [deny("Endpoint", condition)]}))
+        answer = s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "a"}]})
+        assert [d["Key"] for d in answer.get("Deleted", [])] == deleted
+
+
 # --- EC2 VPC endpoints -----------------------------------------------------------------------------
 
 
@@ -454,3 +469,41 @@ def test_prefix_list_rule_keeps_its_description(network):
         GroupId=group, IpPermissions=[dict(rule, PrefixListIds=[{"PrefixListId": prefix_list, "Description": "x"}])]
     )
     assert answer["Return"] is True
+
+
+# --- IAM identity-policy conditions on s3:prefix (authorization on) --------------------------------
+
+
+def _set_auth(emulator, count):
+    import urllib.request
+
+    request = urllib.request.Request(emulator.url + "/moto-api/reset-auth", method="POST", data=count.encode(),
+                                     headers={"Content-Type": "text/plain"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+def test_list_bucket_honours_the_s3_prefix_condition(emulator):
+    import boto3
+
+    s3, iam = emulator.client("s3"), emulator.client("iam")
+    s3.create_bucket(Bucket="scripts")
+    s3.put_object(Bucket="scripts", Key="lcc/a.py", Body=b"a")
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::scripts",
+         "Condition": {"StringLike": {"s3:prefix": ["lcc/*"]}}}]}  # fmt: skip
+    iam.create_user(UserName="reader")
+    iam.put_user_policy(UserName="reader", PolicyName="list", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="reader")["AccessKey"]
+    reader = boto3.client("s3", endpoint_url=emulator.url, region_name="us-east-1",
+                          aws_access_key_id=key["AccessKeyId"],
+                          aws_secret_access_key=key["SecretAccessKey"])  # fmt: skip
+    _set_auth(emulator, "0")
+    try:
+        assert [o["Key"] for o in reader.list_objects_v2(Bucket="scripts", Prefix="lcc/")["Contents"]] == ["lcc/a.py"]
+        for kwargs in ({"Prefix": "other/"}, {}):  # another prefix; no prefix at all (the key is absent)
+            with pytest.raises(ClientError) as denied:
+                reader.list_objects_v2(Bucket="scripts", **kwargs)
+            assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    finally:
+        _set_auth(emulator, "inf")
