@@ -1,0 +1,175 @@
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bad input, table-driven: every case ends with one clear error naming the field, and the
+emulator's state (every resource, timestamps included) is exactly what it was before.
+
+Module options run through ``ansible localhost -m`` (cheap); role variables through site.yml.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import COLLECTION, harness
+from test_faults import dump_state, private_network
+
+REGION = harness.REGION
+OTHER_REGION = "eu-west-1"
+GOOD_NAME = "badinput-one"
+
+
+@pytest.fixture(scope="module")
+def world():
+    """A TLS emulator holding a network, a notebook with its lifecycle config, and a bucket in
+    another region; {"emulator", "network", "role_arn", "group"}."""
+    with harness.Emulator(tls=True) as emulator:
+        network = private_network(emulator)
+        ec2, sm, iam = emulator.client("ec2"), emulator.client("sagemaker"), emulator.client("iam")
+        group = ec2.create_security_group(
+            VpcId=network["isolated_notebook_vpc_id"], GroupName="badinput", Description="bad input"
+        )["GroupId"]
+        role = iam.create_role(RoleName="badinput", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        sm.create_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName="badinput-autostop",
+                                                     OnStart=[{"Content": "ZWNobyBoaQ=="}])  # fmt: skip
+        sm.create_notebook_instance(NotebookInstanceName=GOOD_NAME, InstanceType="ml.t3.medium", RoleArn=role,
+                                    SubnetId=network["isolated_notebook_subnet_id"], SecurityGroupIds=[group],
+                                    DirectInternetAccess="Disabled")  # fmt: skip
+        emulator.client("s3").create_bucket(
+            Bucket="badinput-elsewhere", CreateBucketConfiguration={"LocationConstraint": OTHER_REGION}
+        )
+        yield {"emulator": emulator, "network": network, "role_arn": role, "group": group}
+
+
+def full_state(emulator):
+    """dump_state with timestamps, plus the VPCs and subnets of both regions."""
+    state = dump_state(emulator, keep_times=True)
+    for region in (REGION, OTHER_REGION):
+        import boto3
+
+        ec2 = boto3.client("ec2", endpoint_url=emulator.url, region_name=region, verify=emulator.ca_bundle,
+                           aws_access_key_id=harness.ACCESS_KEY, aws_secret_access_key=harness.SECRET_KEY)  # fmt: skip
+        state["vpcs-" + region] = ec2.describe_vpcs()["Vpcs"]
+        state["subnets-" + region] = ec2.describe_subnets()["Subnets"]
+        state["groups-" + region] = ec2.describe_security_groups()["SecurityGroups"]
+    return json.dumps(state, sort_keys=True, default=str)
+
+
+def env_for(tmp_path):
+    env = dict(os.environ, ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_NOCOLOR="1")
+    for name in ("AWS_ENDPOINT_URL", "AWS_CA_BUNDLE"):
+        env.pop(name, None)
+    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(COLLECTION.parents[2]))
+    return env
+
+
+def run_module(emulator, tmp_path, module, args):
+    connection = dict(endpoint_url=emulator.url, aws_ca_bundle=emulator.ca_bundle, access_key=harness.ACCESS_KEY,
+                      secret_key=harness.SECRET_KEY, region=REGION)  # fmt: skip
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-m",
+               "secure_sagemaker.notebooks." + module, "-a", json.dumps(dict(args, **connection)),
+               "-e", "ansible_python_interpreter=%s" % sys.executable]  # fmt: skip
+    result = subprocess.run(
+        command, cwd=tmp_path, env=env_for(tmp_path), capture_output=True, text=True, timeout=180, check=False
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def run_site(emulator, tmp_path, network, variables):
+    values = {
+        "isolated_notebook_region": REGION,
+        "isolated_notebook_bucket": "badinput-scripts",
+        "isolated_notebook_name_prefix": "badinput",
+        "isolated_notebook_wait_timeout": 60,
+        "isolated_notebook_notebooks": [{"name": "badinput-two"}],
+        "aws_endpoint_url": emulator.url, "aws_ca_bundle": emulator.ca_bundle, "aws_access_key": harness.ACCESS_KEY,
+        "aws_secret_key": harness.SECRET_KEY,
+    }  # fmt: skip
+    values.update(network)
+    values.update(variables)
+    path = tmp_path / "vars.json"
+    path.write_text(json.dumps(values))
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+               str(COLLECTION / "playbooks" / "site.yml"), "-e", "@%s" % path]  # fmt: skip
+    result = subprocess.run(command, cwd=tmp_path, env=env_for(tmp_path), capture_output=True, text=True,
+                            timeout=300, check=False)  # fmt: skip
+    return result.returncode, result.stdout + result.stderr
+
+
+def notebook(world, **changes):
+    args = {"name": "badinput-new", "instance_type": "ml.t3.medium", "role_arn": world["role_arn"],
+            "subnet_id": world["network"]["isolated_notebook_subnet_id"], "security_group_ids": [world["group"]],
+            "lifecycle_config_name": "badinput-autostop", "wait_timeout": 30}  # fmt: skip
+    args.update(changes)
+    return args
+
+
+def groups(count):
+    return ["sg-%08x" % n for n in range(count)]
+
+
+# (case id, module or "site", args or role variables (a function of the world), field the error names)
+CASES = [
+    ("lcc-invalid-name", "lifecycle_config", lambda w: {"name": "bad_name!", "on_start": "echo hi"}, "name"),
+    ("lcc-name-too-long", "lifecycle_config", lambda w: {"name": "a" * 64, "on_start": "echo hi"}, "name"),
+    ("lcc-empty-script", "lifecycle_config", lambda w: {"name": "badinput-lcc", "on_start": ""}, "on_start"),
+    ("lcc-blank-script", "lifecycle_config", lambda w: {"name": "badinput-lcc", "on_create": "  \n"}, "on_create"),
+    ("lcc-oversize-script", "lifecycle_config", lambda w: {"name": "badinput-lcc", "on_start": "#" * 12289},
+     "on_start"),
+    ("nb-invalid-name", "notebook_instance", lambda w: notebook(w, name="under_score"), "name"),
+    ("nb-name-too-long", "notebook_instance", lambda w: notebook(w, name="n" * 64), "name"),
+    ("nb-six-security-groups", "notebook_instance", lambda w: notebook(w, security_group_ids=groups(6)),
+     "security_group_ids"),
+    ("nb-volume-too-small", "notebook_instance", lambda w: notebook(w, volume_size_in_gb=2), "volume_size_in_gb"),
+    ("nb-unknown-instance-type", "notebook_instance", lambda w: notebook(w, instance_type="ml.bogus.large"),
+     "instanceType"),
+    ("nb-wait-timeout-zero", "notebook_instance", lambda w: notebook(w, wait_timeout=0), "wait_timeout"),
+    ("nb-lcc-name-invalid", "notebook_instance", lambda w: notebook(w, lifecycle_config_name="x_y"),
+     "lifecycle_config_name"),
+    ("vpce-bad-vpc-id", "vpc_endpoint", lambda w: {"vpc_id": "vpc-12345", "service": "s3"}, "vpc_id"),
+    ("vpce-bad-subnet-id", "vpc_endpoint", lambda w: {"vpc_id": w["network"]["isolated_notebook_vpc_id"],
+                                                     "service": "sagemaker.api", "vpc_endpoint_type": "Interface",
+                                                     "subnet_ids": ["subnet-XYZ"]}, "subnet_ids"),
+    ("vpce-policy-not-json", "vpc_endpoint", lambda w: {"vpc_id": w["network"]["isolated_notebook_vpc_id"],
+                                                       "service": "s3", "policy": "{not json"}, "policy"),
+    ("role-prefix-too-long", "site", lambda w: {"isolated_notebook_name_prefix": "p" * 41},
+     "isolated_notebook_name_prefix"),
+    ("role-invalid-notebook-name", "site", lambda w: {"isolated_notebook_notebooks": [{"name": "bad_name"}]},
+     "isolated_notebook_notebooks[0]"),
+    ("role-idle-zero", "site", lambda w: {"isolated_notebook_idle_seconds": 0}, "isolated_notebook_idle_seconds"),
+    ("role-idle-negative", "site", lambda w: {"isolated_notebook_idle_seconds": -60},
+     "isolated_notebook_idle_seconds"),
+    ("role-bad-subnet-id", "site", lambda w: {"isolated_notebook_subnet_id": "subnet-1"},
+     "isolated_notebook_subnet_id"),
+    ("role-bad-instance-type", "site", lambda w: {"isolated_notebook_notebooks": [{"name": "ok",
+                                                                                   "instance_type": "t3.medium"}]},
+     "isolated_notebook_notebooks[0]"),
+    ("role-subnet-in-another-region", "site", lambda w: {"isolated_notebook_region": OTHER_REGION},
+     "isolated_notebook_subnet_id"),
+    ("role-bucket-in-another-region", "site", lambda w: {"isolated_notebook_bucket": "badinput-elsewhere"},
+     "isolated_notebook_bucket"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case,target,make,field", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_fails_naming_the_field_and_changes_nothing(world, tmp_path, case, target, make, field):
+    emulator = world["emulator"]
+    before = full_state(emulator)
+    if target == "site":
+        rc, output = run_site(emulator, tmp_path, world["network"], make(world))
+    else:
+        rc, output = run_module(emulator, tmp_path, target, make(world))
+    assert rc != 0, output[-3000:]
+    failures = re.findall(
+        r"^(?:fatal: \[localhost\]: FAILED!|failed: \[localhost\] \(item=.*?\) =>|localhost \| FAILED!).*$",
+        output,
+        re.MULTILINE,
+    )
+    assert len(failures) == 1, output[-3000:]
+    found = re.search(r'"msg": "((?:[^"\\]|\\.)*)"', output[output.index(failures[0]) :])
+    assert found, output[-3000:]
+    message = found.group(1)
+    assert field in message, "%s: %s" % (case, message)
+    assert full_state(emulator) == before, "%s changed the emulator's state" % case

@@ -1,0 +1,208 @@
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every policy document policies.py builds, linted with parliament (no findings) and asserted exactly.
+
+parliament checks each action exists, that each resource matches the ARN format the action takes,
+that condition keys apply to the action, and flags ``*`` resources; a finding here means a document
+grants something other than what it names.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import policies
+from parliament import analyze_policy_string
+
+ACCOUNT = "123456789012"
+BUCKET = "notebook-scripts"
+PREFIX = "lifecycle-configurations/"
+ENDPOINT = "vpce-0a1b2c3d4e5f67890"
+ADMINS = ["arn:aws:iam::123456789012:user/admin", "arn:aws:iam::123456789012:role/Operators"]
+NAMES = ["research-Alice", "analyst"]
+REGIONS = ["us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1"]
+
+
+def documents(region):
+    """(name, document) of every builder, with the inputs the role passes."""
+    return [
+        ("s3_read_policy", policies.s3_read_policy(BUCKET, PREFIX, region)),
+        ("autostop_policy", policies.autostop_policy(NAMES, region, ACCOUNT)),
+        ("trust_policy", policies.trust_policy(ACCOUNT)),
+        ("s3_endpoint_policy", policies.s3_endpoint_policy(BUCKET, PREFIX, region)),
+        ("sagemaker_endpoint_policy", policies.sagemaker_endpoint_policy(NAMES, region, ACCOUNT)),
+        ("bucket_policy", policies.bucket_policy(BUCKET, ENDPOINT, ADMINS, region)),
+        # check mode on a first run: the endpoint does not exist yet
+        ("bucket_policy", policies.bucket_policy(BUCKET, "vpce-to-be-created", ADMINS[:1], region)),
+    ]
+
+
+CASES = [(region, name, doc) for region in REGIONS for name, doc in documents(region)]
+
+
+def findings(document):
+    policy = analyze_policy_string(json.dumps(document), include_community_auditors=True)
+    return [(f.issue, f.detail) for f in policy.findings]
+
+
+# Accepted exceptions, for trust_policy only, each exactly one finding.  parliament 1.6 lints every
+# document as an identity policy, and a role trust policy is not one:
+# - it has no Resource element by definition (the resource is the role it is attached to; IAM
+#   rejects a trust policy that names one): MALFORMED, after which parliament checks nothing else
+#   in the statement.  So the same document is linted again with the role as its Resource:
+# - there, the community auditor reports that sts:AssumeRole hands out credentials
+#   (CREDENTIALS_EXPOSURE), which is what a trust policy is for: SageMaker gets the role's
+#   credentials.  Any other finding (an unknown action or condition key, a typo) still fails.
+TRUST_NO_RESOURCE = ("MALFORMED", "Statement contains neither Resource nor NotResource")
+TRUST_GIVES_CREDENTIALS = ("CREDENTIALS_EXPOSURE", "")
+
+
+@pytest.mark.parametrize("region,name,document", CASES, ids=["%s-%s-%d" % (c[0], c[1], i) for i, c in enumerate(CASES)])
+def test_parliament_finds_nothing(region, name, document):
+    found = findings(document)
+    if name == "trust_policy":
+        assert found == [TRUST_NO_RESOURCE]
+        with_resource = json.loads(json.dumps(document))
+        for statement in with_resource["Statement"]:
+            statement["Resource"] = "arn:%s:iam::%s:role/notebook" % (policies.partition_of(region), ACCOUNT)
+        assert findings(with_resource) == [TRUST_GIVES_CREDENTIALS]
+        return
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]},
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                                                 "Resource": "arn:aws:s3:::b"}]},
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket",
+                                                 "Resource": "arn:aws:s3:::b",
+                                                 "Condition": {"StringLike": {"s3:prefx": ["a/*"]}}}]},
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:StopNotebook",
+                                                 "Resource": "arn:aws:sagemaker:us-east-1:1:notebook-instance/a"}]},
+    ],
+    ids=["resource-star", "object-action-on-bucket", "unknown-condition-key", "unknown-action"],
+)  # fmt: skip
+def test_the_linter_does_find_mistakes(document):
+    assert findings(document) != []
+
+
+def test_a_mistake_in_the_trust_policy_is_still_found():
+    document = policies.trust_policy(ACCOUNT)
+    document["Statement"][0]["Condition"] = {"StringEquals": {"sts:SourceAccount": ACCOUNT}}
+    document["Statement"][0]["Resource"] = "arn:aws:iam::%s:role/notebook" % ACCOUNT
+    assert TRUST_GIVES_CREDENTIALS in findings(document) and len(findings(document)) > 1
+
+
+def walk_values(document, key):
+    """Every value of ``key`` anywhere in the document, lists flattened."""
+    found = []
+    if isinstance(document, dict):
+        for k, v in document.items():
+            if k == key:
+                found.extend(v if isinstance(v, list) else [v])
+            found.extend(walk_values(v, key))
+    elif isinstance(document, list):
+        for item in document:
+            found.extend(walk_values(item, key))
+    return found
+
+
+@pytest.mark.parametrize("region,name,document", CASES, ids=["%s-%s-%d" % (c[0], c[1], i) for i, c in enumerate(CASES)])
+def test_no_star_action_or_resource(region, name, document):
+    actions = walk_values(document, "Action") + walk_values(document, "NotAction")
+    resources = walk_values(document, "Resource") + walk_values(document, "NotResource")
+    assert not [a for a in actions if a == "*" or a.endswith(":*")] or name == "bucket_policy"
+    for resource in resources:
+        parts = resource.split(":", 5)
+        # partition, service, region, account and the bucket / resource type are never wildcards;
+        # the only "*" allowed is the trailing one of a key prefix.
+        assert "*" not in ":".join(parts[:5]) and "*" not in parts[5].split("/", 1)[0], resource
+        assert "*" not in resource[:-1], resource
+    assert "*" not in resources
+    assert walk_values(document, "NotPrincipal") == []
+    if name == "bucket_policy":
+        # s3:* appears only in Deny statements: a deny of everything is the narrow direction.
+        assert {s["Effect"] for s in document["Statement"]} == {"Deny"}
+
+
+def test_trust_policy_exactly():
+    assert policies.trust_policy(ACCOUNT) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+            }
+        ],
+    }
+
+
+def test_s3_read_policy_exactly():
+    assert policies.s3_read_policy(BUCKET, PREFIX, "eu-west-1") == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ReadLifecycleScripts", "Effect": "Allow", "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::notebook-scripts/lifecycle-configurations/*"},
+            {"Sid": "ListLifecycleScripts", "Effect": "Allow", "Action": "s3:ListBucket",
+             "Resource": "arn:aws:s3:::notebook-scripts",
+             "Condition": {"StringLike": {"s3:prefix": ["lifecycle-configurations/*"]}}},
+        ],
+    }  # fmt: skip
+    assert policies.s3_read_policy(BUCKET, PREFIX, "cn-north-1")["Statement"][0]["Resource"] == (
+        "arn:aws-cn:s3:::notebook-scripts/lifecycle-configurations/*"
+    )
+
+
+def test_autostop_policy_exactly():
+    arns = [
+        "arn:aws:sagemaker:eu-west-1:123456789012:notebook-instance/analyst",
+        "arn:aws:sagemaker:eu-west-1:123456789012:notebook-instance/research-Alice",
+        "arn:aws:sagemaker:eu-west-1:123456789012:notebook-instance/research-alice",
+    ]
+    assert policies.autostop_policy(NAMES, "eu-west-1", ACCOUNT) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "StopIdleNotebook", "Effect": "Allow",
+             "Action": ["sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance"], "Resource": arns},
+        ],
+    }  # fmt: skip
+    endpoint = policies.sagemaker_endpoint_policy(NAMES, "eu-west-1", ACCOUNT)
+    assert endpoint["Statement"] == [dict(policies.autostop_policy(NAMES, "eu-west-1", ACCOUNT)["Statement"][0],
+                                          Principal="*")]  # fmt: skip
+
+
+def test_s3_endpoint_policy_exactly():
+    # Principal "*" is the only form a gateway endpoint policy takes; the actions and resources
+    # scope it to reading the one prefix.
+    assert policies.s3_endpoint_policy(BUCKET, PREFIX) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ReadLifecycleScripts", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::notebook-scripts/lifecycle-configurations/*"},
+            {"Sid": "ListLifecycleScripts", "Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+             "Resource": "arn:aws:s3:::notebook-scripts",
+             "Condition": {"StringLike": {"s3:prefix": ["lifecycle-configurations/*"]}}},
+        ],
+    }  # fmt: skip
+
+
+def test_bucket_policy_exactly():
+    resources = ["arn:aws:s3:::notebook-scripts", "arn:aws:s3:::notebook-scripts/*"]
+    assert policies.bucket_policy(BUCKET, ENDPOINT, list(reversed(ADMINS))) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+             "Resource": resources, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            {"Sid": "DenyOutsideVpcEndpoint", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+             "Resource": resources,
+             "Condition": {"StringNotEquals": {"aws:SourceVpce": ENDPOINT},
+                           "ArnNotEquals": {"aws:PrincipalArn": sorted(ADMINS)}}},
+        ],
+    }  # fmt: skip
