@@ -1,0 +1,503 @@
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The isolated_notebook role through playbooks/site.yml and teardown.yml, run as
+``ansible-playbook`` processes against the emulator; every outcome is read back with boto3.
+
+- a subnet whose route table sends 0.0.0.0/0 to an internet gateway, or to a NAT gateway, is
+  refused with the route named, and nothing is created;
+- check mode on a converged stack reports ``changed=0`` and sends no write call;
+- an S3 endpoint policy and a bucket policy changed out of band are put back by the next run;
+- a notebook added to the list is created while the others get no action at all, and the autostop
+  IAM policy and the SageMaker endpoint policy name it;
+- a new idle time rewrites the on-start script; the running notebooks restart (and end InService),
+  a stopped one stays stopped;
+- teardown removes notebooks, lifecycle configuration, endpoints, IAM role and policies and the
+  security groups, keeps the bucket and its script; ``isolated_notebook_delete_bucket`` removes it.
+
+Each playbook run costs 30-90 s on a 2-core machine, so the converged stack is built once and the
+scenarios run in this file's order, each on the state the previous one left (module-scoped
+fixtures chain them: converged -> checked -> grown -> idle_changed -> torn_down -> bucket_deleted).
+"""
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+from conftest import COLLECTION, harness
+
+REGION = harness.REGION
+ACCOUNT = harness.ACCOUNT_ID
+PREFIX = "roletest"
+BUCKET = "roletest-notebook-scripts"
+SCRIPT_KEY = "lifecycle-configurations/autostop.py"
+LCC = PREFIX + "-autostop"
+ROLE = PREFIX + "-notebook"
+POLICIES = (PREFIX + "-s3-read", PREFIX + "-autostop")
+GROUPS = (PREFIX + "-notebooks", PREFIX + "-sagemaker-api")
+FIRST = ["roletest-alpha", "roletest-beta"]
+ADDED = "roletest-gamma"
+NEW_IDLE = 1800
+STACK = {
+    "isolated_notebook_region": REGION,
+    "isolated_notebook_bucket": BUCKET,
+    "isolated_notebook_name_prefix": PREFIX,
+    "isolated_notebook_wait_timeout": 120,
+    "isolated_notebook_tags": {"suite": "test_role"},
+}
+RECAP = re.compile(r"localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
+REPORT_TASK = "Report the notebooks]"
+# API calls that change something: EC2/IAM/SageMaker action names, and S3 REST writes.
+WRITE_ACTION = re.compile(
+    r"^(Create|Put|Update|Delete|Modify|Attach|Detach|Start|Stop|Associate|Disassociate|Authorize|Revoke|"
+    r"Tag|Untag|Add|Remove|Allocate|Release|Replace|Set|Reset|Upload|Enable|Disable)|^(PUT|POST|DELETE) "
+)
+
+
+# --- running the playbooks ------------------------------------------------------------------------
+
+
+class Run:
+    """One ansible-playbook run: return code, output, recap counts, the role's report, and the API
+    calls the emulator served during it."""
+
+    def __init__(self, rc, output, seconds, calls):
+        self.rc, self.output, self.seconds, self.calls = rc, output, seconds, calls
+
+    @property
+    def recap(self):
+        match = RECAP.search(self.output)
+        assert match, self.output[-3000:]
+        return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups()), strict=True))
+
+    @property
+    def report(self):
+        """The ``msg`` of the role's "Report the notebooks" task (lifecycle_config, notebooks, restarted)."""
+        start = self.output.find(REPORT_TASK)
+        assert start >= 0, "the role did not report the notebooks:\n" + self.output[-3000:]
+        brace = self.output.index("=> {", start) + 3
+        document, _end = json.JSONDecoder().raw_decode(self.output[brace:])
+        return document["msg"]
+
+    @property
+    def failure(self):
+        """The ``msg`` of the failed task (``fatal: [localhost]: FAILED! => {...}``)."""
+        start = self.output.find("FAILED! => {")
+        assert start >= 0, "no task failed:\n" + self.output[-3000:]
+        document, _end = json.JSONDecoder().raw_decode(self.output[start + len("FAILED! => ") :])
+        return document["msg"]
+
+    def writes(self):
+        """{service: {action: n}} of the calls that change something."""
+        found = {}
+        for service, actions in self.calls.items():
+            for action, number in actions.items():
+                if WRITE_ACTION.search(action):
+                    found.setdefault(service, {})[action] = number
+        return found
+
+    def count(self, service, action):
+        return self.calls.get(service, {}).get(action, 0)
+
+
+def play(emulator, tmp_path, variables, playbook="site", check=False, timeout=600):
+    """Run ``playbooks/<playbook>.yml`` of the collection copy with ``-e @vars.json``."""
+    values = dict(STACK, **variables)
+    env = emulator.env()
+    values.update(
+        aws_endpoint_url=emulator.url,
+        aws_ca_bundle=emulator.ca_bundle or "",
+        aws_access_key=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    path = tmp_path / ("vars-%d.json" % time.monotonic_ns())
+    path.write_text(json.dumps(values, indent=2))
+    command = [
+        os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+        str(COLLECTION / "playbooks" / (playbook + ".yml")),
+        "-e",
+        "@%s" % path,
+    ] + (["--check"] if check else [])
+    process_env = dict(os.environ, **env)
+    process_env.update(ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_NOCOLOR="1", PYTHONUNBUFFERED="1")
+    process_env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(COLLECTION.parents[2]))
+    emulator.request_counts(reset=True)
+    started = time.monotonic()
+    result = subprocess.run(
+        command, cwd=tmp_path, env=process_env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    seconds = time.monotonic() - started
+    calls = emulator.request_counts(reset=True)
+    print("%s.yml%s: rc=%d, %.1f s" % (playbook, " --check" if check else "", result.returncode, seconds))
+    return Run(result.returncode, result.stdout + result.stderr, seconds, calls)
+
+
+# --- the network a user brings, and reading the state back ----------------------------------------
+
+
+def vpc_with_private_subnet(ec2, cidr_16):
+    """A VPC ``10.N.0.0/16`` with a subnet whose own route table has only the local route."""
+    vpc = ec2.create_vpc(CidrBlock="%s.0.0/16" % cidr_16)["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="%s.1.0/24" % cidr_16, AvailabilityZone=REGION + "a")["Subnet"][
+        "SubnetId"
+    ]
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+    return {"isolated_notebook_vpc_id": vpc, "isolated_notebook_subnet_id": subnet}, table
+
+
+def notebook_list(names):
+    return {"isolated_notebook_notebooks": [{"name": name} for name in names]}
+
+
+def dump(emulator):
+    """What the role could create, with timestamps: notebooks, lifecycle configurations, IAM roles
+    and policies (with documents), VPC endpoints, security groups, buckets with their policies and
+    objects."""
+    sm, ec2, iam, s3 = (emulator.client(s) for s in ("sagemaker", "ec2", "iam", "s3"))
+    state = {
+        "notebooks": [
+            sm.describe_notebook_instance(NotebookInstanceName=n["NotebookInstanceName"])
+            for n in sm.list_notebook_instances(MaxResults=100)["NotebookInstances"]
+        ],
+        "lifecycle_configs": sm.list_notebook_instance_lifecycle_configs(MaxResults=100)[
+            "NotebookInstanceLifecycleConfigs"
+        ],
+        "roles": iam.list_roles()["Roles"],
+        "policies": [
+            dict(p, Document=iam.get_policy_version(PolicyArn=p["Arn"], VersionId=p["DefaultVersionId"]))
+            for p in iam.list_policies(Scope="Local")["Policies"]
+        ],
+        "vpc_endpoints": ec2.describe_vpc_endpoints()["VpcEndpoints"],
+        "security_groups": ec2.describe_security_groups()["SecurityGroups"],
+        "route_tables": ec2.describe_route_tables()["RouteTables"],
+        "buckets": [],
+    }
+    for bucket in sorted(b["Name"] for b in s3.list_buckets()["Buckets"]):
+        try:
+            policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+        except ClientError as error:
+            policy = error.response["Error"]["Code"]
+        versions = s3.list_object_versions(Bucket=bucket).get("Versions", [])
+        state["buckets"].append({"name": bucket, "policy": policy, "objects": versions})
+    return json.loads(json.dumps(_without_metadata(state), default=str, sort_keys=True))
+
+
+def _without_metadata(value):
+    if isinstance(value, dict):
+        return {k: _without_metadata(v) for k, v in value.items() if k != "ResponseMetadata"}
+    if isinstance(value, list):
+        return [_without_metadata(v) for v in value]
+    return value
+
+
+def notebooks(emulator, names):
+    sm = emulator.client("sagemaker")
+    return {n: sm.describe_notebook_instance(NotebookInstanceName=n) for n in names}
+
+
+def endpoint(emulator, vpc, service):
+    found = emulator.client("ec2").describe_vpc_endpoints(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "service-name", "Values": [service]}]
+    )["VpcEndpoints"]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def policy_document(emulator, name):
+    iam = emulator.client("iam")
+    arn = "arn:aws:iam::%s:policy/%s" % (ACCOUNT, name)
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    return iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+
+
+def notebooks_named_by(document):
+    """Notebook names in the Resource ARNs of a policy document (lower-cased: ARNs of either case count)."""
+    names = set()
+    for statement in document["Statement"]:
+        resources = statement.get("Resource", [])
+        for arn in [resources] if isinstance(resources, str) else resources:
+            prefix = "arn:aws:sagemaker:%s:%s:notebook-instance/" % (REGION, ACCOUNT)
+            assert arn.startswith(prefix), "a resource outside this account, region and kind: %s" % arn
+            names.add(arn[len(prefix) :].lower())
+    return names
+
+
+def on_start_script(emulator):
+    described = emulator.client("sagemaker").describe_notebook_instance_lifecycle_config(
+        NotebookInstanceLifecycleConfigName=LCC
+    )
+    return base64.b64decode(described["OnStart"][0]["Content"]).decode()
+
+
+def missing(call, code_fragment, **kwargs):
+    """True when ``call(**kwargs)`` fails with an error whose code or message holds ``code_fragment``."""
+    try:
+        call(**kwargs)
+    except ClientError as error:
+        text = "%s %s" % (error.response["Error"].get("Code"), error.response["Error"].get("Message"))
+        return code_fragment in text
+    return False
+
+
+# --- fixtures: one stack, one scenario after another ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fresh(emulator):
+    """An emulator with nothing in it (other suites share it)."""
+    emulator.reset()
+    return emulator
+
+
+@pytest.fixture(scope="module")
+def network(fresh):
+    variables, _table = vpc_with_private_subnet(fresh.client("ec2"), "10.61")
+    return variables
+
+
+@pytest.fixture(scope="module")
+def converged(fresh, network, tmp_path_factory):
+    run = play(fresh, tmp_path_factory.mktemp("converge"), dict(network, **notebook_list(FIRST)))
+    assert run.rc == 0, run.output[-5000:]
+    described = notebooks(fresh, FIRST)
+    assert {n: d["NotebookInstanceStatus"] for n, d in described.items()} == dict.fromkeys(FIRST, "InService")
+    return run
+
+
+@pytest.fixture(scope="module")
+def checked(fresh, network, converged, tmp_path_factory):
+    before = dump(fresh)
+    run = play(fresh, tmp_path_factory.mktemp("check"), dict(network, **notebook_list(FIRST)), check=True)
+    return run, before, dump(fresh)
+
+
+@pytest.fixture(scope="module")
+def grown(fresh, network, checked, tmp_path_factory):
+    """Tamper with the S3 endpoint policy and the bucket policy, then run with a third notebook."""
+    ec2, s3 = fresh.client("ec2"), fresh.client("s3")
+    s3_endpoint = endpoint(fresh, network["isolated_notebook_vpc_id"], "com.amazonaws.%s.s3" % REGION)
+    good = {
+        "endpoint_policy": json.loads(s3_endpoint["PolicyDocument"]),
+        "bucket_policy": json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"]),
+        "endpoint_id": s3_endpoint["VpcEndpointId"],
+    }
+    open_to_all = {"Version": "2008-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*",
+                                                            "Resource": "*"}]}  # fmt: skip
+    ec2.modify_vpc_endpoint(VpcEndpointId=good["endpoint_id"], PolicyDocument=json.dumps(open_to_all))
+    weakened = dict(good["bucket_policy"], Statement=good["bucket_policy"]["Statement"][:1])  # TLS deny only
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(weakened))
+    # The tampering took: the run below has something to reconcile.
+    assert json.loads(endpoint(fresh, network["isolated_notebook_vpc_id"], s3_endpoint["ServiceName"])[
+        "PolicyDocument"]) == open_to_all  # fmt: skip
+    assert json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"]) == weakened
+    before = notebooks(fresh, FIRST)
+    run = play(fresh, tmp_path_factory.mktemp("grow"), dict(network, **notebook_list(FIRST + [ADDED])))
+    assert run.rc == 0, run.output[-5000:]
+    return run, good, before
+
+
+@pytest.fixture(scope="module")
+def idle_changed(fresh, network, grown, tmp_path_factory):
+    """Stop one notebook by hand, then run with a new idle time."""
+    sm = fresh.client("sagemaker")
+    sm.stop_notebook_instance(NotebookInstanceName=FIRST[1])
+    sm.get_waiter("notebook_instance_stopped").wait(
+        NotebookInstanceName=FIRST[1], WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+    )
+    before = notebooks(fresh, FIRST + [ADDED])
+    old_script = on_start_script(fresh)
+    variables = dict(network, isolated_notebook_idle_seconds=NEW_IDLE, **notebook_list(FIRST + [ADDED]))
+    run = play(fresh, tmp_path_factory.mktemp("idle"), variables)
+    assert run.rc == 0, run.output[-5000:]
+    return run, before, old_script
+
+
+@pytest.fixture(scope="module")
+def torn_down(fresh, network, idle_changed, tmp_path_factory):
+    variables = dict(network, isolated_notebook_idle_seconds=NEW_IDLE, **notebook_list(FIRST + [ADDED]))
+    run = play(fresh, tmp_path_factory.mktemp("teardown"), variables, playbook="teardown")
+    assert run.rc == 0, run.output[-5000:]
+    return run
+
+
+@pytest.fixture(scope="module")
+def bucket_deleted(fresh, network, torn_down, tmp_path_factory):
+    variables = dict(network, isolated_notebook_delete_bucket=True, **notebook_list(FIRST + [ADDED]))
+    run = play(fresh, tmp_path_factory.mktemp("delete-bucket"), variables, playbook="teardown")
+    assert run.rc == 0, run.output[-5000:]
+    return run
+
+
+# --- 1. a subnet that is not isolated is refused, and nothing is created ---------------------------
+
+
+def _refused(emulator, tmp_path, variables, route_table, target):
+    before = dump(emulator)
+    run = play(emulator, tmp_path, dict(variables, **notebook_list(["roletest-refused"])))
+    assert run.rc != 0, run.output[-3000:]
+    assert run.recap["failed"] == 1
+    # The error names the subnet, its route table and the offending route with its target.
+    message = run.failure
+    assert variables["isolated_notebook_subnet_id"] in message, run.output[-3000:]
+    assert route_table in message and "0.0.0.0/0 routes to" in message and target in message, message
+    # Nothing was written, and nothing is there that was not there before.
+    assert run.writes() == {}, run.writes()
+    assert dump(emulator) == before
+
+
+def test_subnet_routed_to_an_internet_gateway_is_refused(fresh, tmp_path):
+    ec2 = fresh.client("ec2")
+    variables, table = vpc_with_private_subnet(ec2, "10.62")
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=variables["isolated_notebook_vpc_id"])
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    _refused(fresh, tmp_path, variables, table, igw)
+
+
+def test_subnet_routed_to_a_nat_gateway_is_refused(fresh, tmp_path):
+    ec2 = fresh.client("ec2")
+    variables, table = vpc_with_private_subnet(ec2, "10.63")
+    public = ec2.create_subnet(VpcId=variables["isolated_notebook_vpc_id"], CidrBlock="10.63.2.0/24",
+                               AvailabilityZone=REGION + "a")["Subnet"]["SubnetId"]  # fmt: skip
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=allocation)["NatGateway"]["NatGatewayId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    _refused(fresh, tmp_path, variables, table, nat)
+
+
+# --- 6. check mode on the converged stack ---------------------------------------------------------
+
+
+def test_check_mode_on_a_converged_stack_changes_nothing(checked):
+    run, before, after = checked
+    assert run.rc == 0, run.output[-5000:]
+    assert run.recap["changed"] == 0, run.output[-5000:]
+    assert run.writes() == {}, run.writes()
+    assert after == before
+    assert run.report["restarted"] == []
+
+
+# --- 2. out-of-band policy changes are reconciled --------------------------------------------------
+
+
+def test_changed_endpoint_policy_is_put_back(fresh, network, grown):
+    _run, good, _before = grown
+    s3_endpoint = endpoint(fresh, network["isolated_notebook_vpc_id"], "com.amazonaws.%s.s3" % REGION)
+    assert s3_endpoint["VpcEndpointId"] == good["endpoint_id"]  # reconciled in place, no second endpoint
+    assert json.loads(s3_endpoint["PolicyDocument"]) == good["endpoint_policy"]
+
+
+def test_changed_bucket_policy_is_put_back(fresh, grown):
+    _run, good, _before = grown
+    assert json.loads(fresh.client("s3").get_bucket_policy(Bucket=BUCKET)["Policy"]) == good["bucket_policy"]
+    assert [s["Sid"] for s in good["bucket_policy"]["Statement"]] == ["DenyInsecureTransport", "DenyOutsideVpcEndpoint"]
+
+
+# --- 3. a notebook added to the list ----------------------------------------------------------------
+
+
+def test_added_notebook_is_created_isolated_with_the_lifecycle_config(fresh, network, grown):
+    run, _good, _before = grown
+    added = notebooks(fresh, [ADDED])[ADDED]
+    assert added["NotebookInstanceStatus"] == "InService"
+    assert added["NotebookInstanceLifecycleConfigName"] == LCC
+    assert added["DirectInternetAccess"] == "Disabled"
+    assert added["SubnetId"] == network["isolated_notebook_subnet_id"]
+    assert added["RoleArn"] == "arn:aws:iam::%s:role/%s" % (ACCOUNT, ROLE)
+    assert run.count("sagemaker", "CreateNotebookInstance") == 1
+
+
+def test_added_notebook_leaves_the_others_untouched(fresh, grown):
+    run, _good, before = grown
+    after = notebooks(fresh, FIRST)
+    for name in FIRST:
+        assert after[name]["NotebookInstanceStatus"] == "InService"
+        assert after[name]["LastModifiedTime"] == before[name]["LastModifiedTime"], name  # not stopped/started
+    for action in ("StopNotebookInstance", "StartNotebookInstance", "UpdateNotebookInstance",
+                   "UpdateNotebookInstanceLifecycleConfig", "DeleteNotebookInstance"):  # fmt: skip
+        assert run.count("sagemaker", action) == 0, (action, run.calls["sagemaker"])
+    report = run.report
+    assert report["restarted"] == []
+    assert sorted(report["notebooks"]) == sorted(
+        ["%s: InService" % n for n in FIRST] + ["%s: InService (create)" % ADDED]
+    )
+    assert report["lifecycle_config"] == "%s (unchanged)" % LCC
+
+
+def test_added_notebook_is_named_by_the_autostop_and_endpoint_policies(fresh, network, grown):
+    everyone = {n.lower() for n in FIRST + [ADDED]}
+    assert notebooks_named_by(policy_document(fresh, POLICIES[1])) == everyone
+    api = endpoint(fresh, network["isolated_notebook_vpc_id"], "com.amazonaws.%s.sagemaker.api" % REGION)
+    assert notebooks_named_by(json.loads(api["PolicyDocument"])) == everyone
+    # IAM keeps one version of the policy (the cap is five).
+    arn = "arn:aws:iam::%s:policy/%s" % (ACCOUNT, POLICIES[1])
+    assert len(fresh.client("iam").list_policy_versions(PolicyArn=arn)["Versions"]) == 1
+
+
+# --- 4. a new idle time -------------------------------------------------------------------------------
+
+
+def test_new_idle_time_rewrites_the_on_start_script(fresh, idle_changed):
+    run, _before, old_script = idle_changed
+    script = on_start_script(fresh)
+    assert "IDLE_SECONDS=3600\n" in old_script
+    assert "IDLE_SECONDS=%d\n" % NEW_IDLE in script and "IDLE_SECONDS=3600" not in script
+    assert run.report["lifecycle_config"] == "%s (changed)" % LCC
+
+
+def test_new_idle_time_restarts_the_running_notebooks_only(fresh, idle_changed):
+    run, before, _old = idle_changed
+    running = [FIRST[0], ADDED]
+    after = notebooks(fresh, FIRST + [ADDED])
+    assert before[FIRST[1]]["NotebookInstanceStatus"] == "Stopped"
+    assert {n: d["NotebookInstanceStatus"] for n, d in after.items()} == {
+        FIRST[0]: "InService",
+        ADDED: "InService",
+        FIRST[1]: "Stopped",
+    }
+    for name in running:
+        assert after[name]["LastModifiedTime"] > before[name]["LastModifiedTime"], name
+        assert after[name]["NotebookInstanceLifecycleConfigName"] == LCC
+    assert after[FIRST[1]]["LastModifiedTime"] == before[FIRST[1]]["LastModifiedTime"]
+    # One stop and one start per running notebook, nothing for the stopped one.
+    assert run.count("sagemaker", "StopNotebookInstance") == len(running)
+    assert run.count("sagemaker", "StartNotebookInstance") == len(running)
+    assert sorted(run.report["restarted"]) == sorted(running)
+
+
+# --- 5. teardown -------------------------------------------------------------------------------------
+
+
+def test_teardown_removes_the_stack(fresh, network, torn_down):
+    sm, ec2, iam = fresh.client("sagemaker"), fresh.client("ec2"), fresh.client("iam")
+    assert sm.list_notebook_instances(NameContains=PREFIX)["NotebookInstances"] == []
+    assert missing(sm.describe_notebook_instance_lifecycle_config, "", NotebookInstanceLifecycleConfigName=LCC)
+    vpc = network["isolated_notebook_vpc_id"]
+    # AWS lists a deleted endpoint for a while, with State "deleted".
+    endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
+    assert len(endpoints) == 2, endpoints
+    assert {e["State"].lower() for e in endpoints} == {"deleted"}, endpoints
+    assert missing(iam.get_role, "NoSuchEntity", RoleName=ROLE)
+    for name in POLICIES:
+        assert missing(iam.get_policy, "NoSuchEntity", PolicyArn="arn:aws:iam::%s:policy/%s" % (ACCOUNT, name))
+    groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["SecurityGroups"]
+    assert [g["GroupName"] for g in groups] == ["default"]
+
+
+def test_teardown_keeps_the_bucket_and_its_script(fresh, torn_down):
+    s3 = fresh.client("s3")
+    s3.head_bucket(Bucket=BUCKET)
+    body = s3.get_object(Bucket=BUCKET, Key=SCRIPT_KEY)["Body"].read()
+    assert body == (COLLECTION / "files" / "autostop.py").read_bytes()
+    assert torn_down.count("s3", "DELETE bucket") == 0
+
+
+def test_teardown_with_delete_bucket_removes_it(fresh, bucket_deleted):
+    assert missing(fresh.client("s3").head_bucket, "404", Bucket=BUCKET)
+    assert BUCKET not in [b["Name"] for b in fresh.client("s3").list_buckets()["Buckets"]]
