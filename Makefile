@@ -28,7 +28,7 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf build .venv
+	rm -rf build .venv .venv-core217
 
 demo: venv  ## the whole stack against the embedded emulator: build, re-run (changed=0), summary
 	tools/demo.sh

@@ -30,7 +30,7 @@ options:
     description:
       - Name of the lifecycle configuration.
       - 1 to 63 characters; letters, digits and hyphens, starting and ending with a letter or a digit
-        (the API's pattern C(^[a-zA-Z0-9](-*[a-zA-Z0-9])*$)).
+        (the API's pattern C(^[a-zA-Z0-9]+(-+[a-zA-Z0-9]+)*$)).
     type: str
     required: true
   state:
