@@ -33,7 +33,8 @@ clean:
 demo: venv  ## the whole stack against the embedded emulator: build, re-run (changed=0), summary
 	tools/demo.sh
 
-bench: venv  ## benchmarks (figures, not pass/fail): autostop check cost, site.yml runs, fleet restart
+bench: venv  ## benchmarks (figures, not pass/fail): autostop check and stop path, module start-up, site.yml runs, fleet restart
 	$(VENV)/bin/python bench/autostop_check.py
+	$(VENV)/bin/python bench/module_startup.py
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/python bench/stack_runs.py --notebooks 1 10 50
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/python bench/fleet_restart.py --notebooks 20 --phase-seconds 10

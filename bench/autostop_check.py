@@ -5,8 +5,8 @@
 
 Starts a real ``jupyter server`` (https with a self-signed certificate and no token, as on
 SageMaker), opens 0, 5 and 50 kernels, and runs ``autostop.py --time 3600 --dry-run`` several times
-for each count; prints the median (and range) of each figure, one line per figure.  Target (issue
-5): at most 70 ms and 24 MiB with 5 kernels on the dev machine.
+for each count; prints the median (and range) of each figure, one line per figure.  Target:
+at most 70 ms and 24 MiB with 5 kernels on the dev machine.
 
 Kernels use a stand-in kernelspec (a sleeping process, left in ``starting``) so that 50 of them fit
 on a small machine: /api/kernels answers with the same fields as for ipykernel.
@@ -34,7 +34,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "emulator"))
-from harness import free_port, stop_process_group  # noqa: E402  (path above)
+from harness import Emulator, free_port, stop_process_group  # noqa: E402  (path above)
 
 AUTOSTOP = Path(__file__).resolve().parents[1] / "files" / "autostop.py"
 
@@ -131,14 +131,14 @@ class Server:
         stop_process_group(self.process, timeout=30)
 
 
-def measure(python, argv, runs):
+def measure(python, argv, runs, warmup=2, env=None):
     """Fork `runs` checks from the small launcher; returns (per-run dicts, launcher peak KiB)."""
     launcher = subprocess.run(
-        [python, "-I", "-S", "-c", LAUNCHER, str(runs + 2), python, *argv],
-        check=True, capture_output=True, text=True,
+        [python, "-I", "-S", "-c", LAUNCHER, str(runs + warmup), python, *argv],
+        check=True, capture_output=True, text=True, env=env,
     )  # fmt: skip
     report = json.loads(launcher.stdout)
-    results = report["runs"][2:]  # two warm-up runs fill the page cache
+    results = report["runs"][warmup:]  # warm-up runs fill the page cache
     failed = [r["status"] for r in results if r["status"] != 0]
     if failed:
         raise SystemExit(f"autostop.py failed (wait statuses {failed}); run it by hand: {' '.join(argv)}")
@@ -157,6 +157,36 @@ def report(label, results, launcher_kib):
             f"{label:<15} {name}_{unit} median={statistics.median(values):.1f} min={min(values):.1f} "
             f"max={max(values):.1f}{extra}"
         )
+
+
+def measure_stop_path(python, args, port, folder):
+    """The stop path, reported apart from the check: an idle verdict (--time 1, nothing open) without
+    --dry-run imports boto3 and calls SageMaker (the local emulator).  Found Stopped: import, client and
+    DescribeNotebookInstance.  Found InService: the same plus StopNotebookInstance; the notebook is
+    started again between runs, so each of those runs is launched on its own."""
+    with Emulator() as emulator:
+        sagemaker = emulator.client("sagemaker")
+        sagemaker.create_notebook_instance(
+            NotebookInstanceName="bench-stop", InstanceType="ml.t3.medium",
+            RoleArn="arn:aws:iam::123456789012:role/bench",
+        )  # fmt: skip
+        metadata = Path(folder) / "stop-metadata.json"
+        arn = sagemaker.describe_notebook_instance(NotebookInstanceName="bench-stop")["NotebookInstanceArn"]
+        metadata.write_text(json.dumps({"ResourceName": "bench-stop", "ResourceArn": arn}))
+        argv = [args.script, "--time", "1", "--port", str(port), "--scheme", args.scheme, "--metadata-file",
+                str(metadata), "--endpoint-url", emulator.url]  # fmt: skip
+        env = dict(os.environ, **emulator.env())
+        sagemaker.stop_notebook_instance(NotebookInstanceName="bench-stop")
+        report("stop: Stopped", *measure(python, argv, args.runs, env=env))
+        results, launcher_kib = [], 0
+        for index in range(args.runs + 2):
+            sagemaker.start_notebook_instance(NotebookInstanceName="bench-stop")
+            runs, launcher_kib = measure(python, argv, 1, warmup=0, env=env)
+            status = sagemaker.describe_notebook_instance(NotebookInstanceName="bench-stop")["NotebookInstanceStatus"]
+            if status not in ("Stopping", "Stopped"):
+                raise SystemExit(f"the stop path did not stop bench-stop (it is {status})")
+            results += runs if index >= 2 else []
+        report("stop: InService", results, launcher_kib)
 
 
 def main():
@@ -189,6 +219,8 @@ def main():
             report(f"kernels={count:<3}", results, launcher_kib)
         # The interpreter alone, measured the same way: the floor under the figures above.
         report("python -c pass", *measure(python, ["-c", "pass"], args.runs))
+        server.set_kernels(0)
+        measure_stop_path(python, args, server.port, folder)
     finally:
         server.set_kernels(0)
         server.stop()
