@@ -65,11 +65,17 @@ def snake(resource):
     return camel_dict_to_snake_dict(resource or {}, ignore_list=["Tags"])
 
 
+@RETRY
+def paginate_all(client, operation, **kwargs):
+    """Every page of ``operation`` merged into one response.
+
+    A paginator's calls cannot take ``aws_retry``: the whole listing is retried instead.
+    """
+    return client.get_paginator(operation).paginate(**kwargs).build_full_result()
+
+
 def get_tags(sagemaker, arn):
-    tags = []
-    for page in sagemaker.get_paginator("list_tags").paginate(ResourceArn=arn):
-        tags.extend(page.get("Tags", []))
-    return boto3_tag_list_to_ansible_dict(tags)
+    return boto3_tag_list_to_ansible_dict(paginate_all(sagemaker, "list_tags", ResourceArn=arn).get("Tags", []))
 
 
 def reconcile_tags(sagemaker, arn, current, wanted, purge, check_mode):

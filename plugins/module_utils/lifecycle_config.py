@@ -23,10 +23,10 @@ except ImportError:  # handled by AnsibleAWSModule
     ClientError = Exception
 
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import (
-    RETRY,
     NotebooksError,
     get_tags,
     is_not_found,
+    paginate_all,
     reconcile_tags,
     tag_list,
 )
@@ -220,12 +220,7 @@ def summarize(name, config, scripts, tags, attached, restart_required=None):
 
 
 def _paginate(sagemaker, operation, key, **kwargs):
-    # Paginators bypass the client's retry decorator: retry the whole listing instead.
-    @RETRY
-    def _all():
-        return sagemaker.get_paginator(operation).paginate(**kwargs).build_full_result().get(key, [])
-
-    return _all()
+    return paginate_all(sagemaker, operation, **kwargs).get(key, [])
 
 
 def describe(sagemaker, name):
@@ -330,8 +325,9 @@ class LifecycleConfigs:
         changes = changed_scripts(current, desired)
 
         if changes and not self.check_mode:
-            # Send only the hooks that change; [] removes a hook the task no longer has.
-            update = dict((member, encode_hook(desired[option])) for option, member in HOOKS if option in changes)
+            # Send both hooks, the whole desired state ([] removes a hook the task no longer has): the API
+            # reference does not say whether an omitted hook is kept or removed.
+            update = dict((member, encode_hook(desired[option])) for option, member in HOOKS)
             self.sagemaker.update_notebook_instance_lifecycle_config(
                 NotebookInstanceLifecycleConfigName=name, aws_retry=True, **update
             )

@@ -21,12 +21,12 @@ except ImportError:  # handled by AnsibleAWSModule
     BotoCoreError = ClientError = Exception
 
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import (
-    RETRY,
     NotebooksError,
     error_code,
     error_message,
     get_tags,
     is_not_found,
+    paginate_all,
     reconcile_tags,
     snake,
     tag_list,
@@ -77,9 +77,27 @@ MAX_DELAY = 15.0
 # --- input -----------------------------------------------------------------------------------------
 
 
-def validate(params):
+def known_instance_types(service_model):
+    """The notebook instance types the installed botocore's SageMaker model lists (None: it cannot tell).
+
+    The API refuses any other value; checking here refuses it before the stop an update needs.
+    """
+    try:
+        shape = service_model.operation_model("CreateNotebookInstance").input_shape.members["InstanceType"]
+    except (AttributeError, KeyError, LookupError):
+        return None
+    return frozenset(shape.enum or ()) or None
+
+
+def validate(params, instance_types=None):
     """Raise NotebooksError naming every bad field and its rule; called before any AWS call."""
     errors = []
+    instance_type = params.get("instance_type")
+    if instance_type and instance_types and instance_type not in instance_types:
+        errors.append(
+            "instance_type %r is not a notebook instance type SageMaker offers (for example ml.t3.medium); "
+            "a type newer than the installed botocore needs a newer botocore" % instance_type
+        )
     name = params.get("name") or ""
     if len(name) > NAME_MAX or not NAME_PATTERN.match(name):
         errors.append(
@@ -514,11 +532,21 @@ def reconcile(sagemaker, params, check_mode=False, warn=None, poll_args=None):
     except NotebooksError as e:
         e.details.setdefault("actions", [])
         raise
+    except (BotoCoreError, ClientError) as e:
+        # A read before anything was done (describe, tags).
+        raise _aws_failure(e, []) from e
+
+
+def _aws_failure(error, actions):
+    done = " after %s" % ", ".join(actions) if actions else ""
+    return NotebooksError(
+        "AWS call failed%s: %s" % (done, error_message(error)), actions=actions, error_code=error_code(error)
+    )
 
 
 def _reconcile(sagemaker, params, check_mode, warn, poll_args):
     warn = warn or (lambda message: None)
-    validate(params)
+    validate(params, known_instance_types(getattr(getattr(sagemaker, "meta", None), "service_model", None)))
     name, state, timeout = params["name"], params["state"], params["wait_timeout"]
     poll_args = poll_args or {}
 
@@ -575,7 +603,8 @@ def _reconcile(sagemaker, params, check_mode, warn, poll_args):
         if isinstance(e, NotebooksError):
             message, details = e.msg, dict(e.details)
         else:
-            message, details = "AWS call failed: %s" % error_message(e), dict(error_code=error_code(e))
+            failure = _aws_failure(e, [])
+            message, details = failure.msg, dict(failure.details)
         restore_error = getattr(e, "restore_error", None)
         if restore_error is not None:
             message += " Starting the notebook again afterwards failed too: %s" % getattr(
@@ -589,14 +618,18 @@ def _reconcile(sagemaker, params, check_mode, warn, poll_args):
         now = describe(sagemaker, name) if ops.actions else None
         return _result(ops.actions, now, {}, before, after)
 
-    now = describe(sagemaker, name) if ops.actions else described
-    arn = now["NotebookInstanceArn"]
-    if "create" in steps:
-        tags = get_tags(sagemaker, arn)
-    else:
-        changed, tags = reconcile_tags(sagemaker, arn, tags, params.get("tags"), params.get("purge_tags"), False)
-        if changed:
-            ops.actions.append("tag")
+    try:
+        now = describe(sagemaker, name) if ops.actions else described
+        arn = now["NotebookInstanceArn"]
+        if "create" in steps:
+            tags = get_tags(sagemaker, arn)
+        else:
+            changed, tags = reconcile_tags(sagemaker, arn, tags, params.get("tags"), params.get("purge_tags"), False)
+            if changed:
+                ops.actions.append("tag")
+    except (BotoCoreError, ClientError) as e:
+        # The steps are done: say so, so that the caller knows the notebook was (re)started or updated.
+        raise _aws_failure(e, ops.actions) from e
     if status_of(now) == "Failed" and status != "Failed":
         warn("Notebook instance %s is Failed (%s)" % (name, now.get("FailureReason") or "no failure reason given"))
     return _result(ops.actions, now, tags, before, view(now, tags))
@@ -653,10 +686,8 @@ LIST_FILTERS = {
 }
 
 
-@RETRY
 def _list_pages(sagemaker, request):
-    # The whole pagination is retried: a paginator's calls cannot take aws_retry.
-    return sagemaker.get_paginator("list_notebook_instances").paginate(**request).build_full_result()
+    return paginate_all(sagemaker, "list_notebook_instances", **request)
 
 
 def list_notebooks(sagemaker, filters, page_size=None):

@@ -169,7 +169,7 @@ EXAMPLES = r"""
     lifecycle_config_name: ""
     state: stopped
 
-- name: Restart several notebooks at once
+- name: Start several stopped notebooks at once (a running one is left as it is)
   secure_sagemaker.notebooks.notebook_instance:
     name: "{{ item }}"
     state: started

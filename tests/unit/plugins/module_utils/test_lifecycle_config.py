@@ -368,9 +368,13 @@ def test_changed_on_start_updates_in_place_and_names_running_notebooks():
     )
     configs, warnings = manager(fake, diff=True)
     result = configs.ensure(params(on_start="echo 2\n", on_create="setup\n"))
-    # Only the changed hook is sent; the ARN stays.
+    # Both hooks are sent, the whole desired state; the ARN stays.
     assert fake.writes() == [
-        ("update_notebook_instance_lifecycle_config", "autostop", {"OnStart": [{"Content": b64("echo 2\n")}]})
+        (
+            "update_notebook_instance_lifecycle_config",
+            "autostop",
+            {"OnStart": [{"Content": b64("echo 2\n")}], "OnCreate": [{"Content": b64("setup\n")}]},
+        )
     ]
     assert result["changed"] is True and result["arn"] == ARN % "autostop"
     assert result["on_start"] == "echo 2\n"
@@ -394,7 +398,13 @@ def test_omitted_hook_is_removed_with_an_empty_list():
     fake = FakeSageMaker(configs={"autostop": existing(on_start="s\n", on_create="c\n")})
     configs, _warnings = manager(fake)
     result = configs.ensure(params(on_start="s\n"))
-    assert fake.writes() == [("update_notebook_instance_lifecycle_config", "autostop", {"OnCreate": []})]
+    assert fake.writes() == [
+        (
+            "update_notebook_instance_lifecycle_config",
+            "autostop",
+            {"OnStart": [{"Content": b64("s\n")}], "OnCreate": []},
+        )
+    ]
     assert result["on_create"] is None and result["on_create_sha256"] is None
 
 

@@ -8,6 +8,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.noteboo
     create_request,
     differences,
     execute,
+    known_instance_types,
     must_restore,
     plan,
     refusal,
@@ -189,6 +190,20 @@ def test_validate_names_field(overrides, field):
 
 def test_validate_accepts_good_input_and_detach():
     validate(params(name="a" * 63, volume_size_in_gb=5, security_group_ids=["sg-1"] * 5, lifecycle_config_name=""))
+
+
+def test_instance_type_is_checked_against_botocore_model():
+    import botocore.session
+
+    known = known_instance_types(botocore.session.get_session().get_service_model("sagemaker"))
+    assert {"ml.t3.medium", "ml.g5.xlarge"} <= known and "ml.bogus.large" not in known
+    validate(params(instance_type="ml.t3.medium"), known)
+    with pytest.raises(NotebooksError) as raised:
+        validate(params(instance_type="ml.bogus.large"), known)
+    assert "instance_type 'ml.bogus.large'" in raised.value.msg
+    # Without a model to ask (None), the type is left to the API.
+    assert known_instance_types(None) is None
+    validate(params(instance_type="ml.bogus.large"), None)
 
 
 def test_validate_create_requires_type_role_and_subnet_for_default_isolation():

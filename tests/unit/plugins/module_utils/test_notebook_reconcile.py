@@ -30,19 +30,23 @@ class Paginator:
         self.fake = fake
 
     def paginate(self, ResourceArn):
-        name = ResourceArn.rsplit("/", 1)[-1]
-        return [{"Tags": [{"Key": k, "Value": v} for k, v in self.fake.tags.get(name, {}).items()]}]
+        self.name = ResourceArn.rsplit("/", 1)[-1]
+        return self
+
+    def build_full_result(self):
+        return {"Tags": [{"Key": k, "Value": v} for k, v in self.fake.tags.get(self.name, {}).items()]}
 
 
 class FakeSageMaker:
     """Each describe shows the current status, then moves one step along the transition."""
 
-    def __init__(self, update_error=None, start_error=None):
+    def __init__(self, update_error=None, start_error=None, tag_error=None):
         self.notebooks = {}
         self.tags = {}
         self.writes = []
         self.update_error = update_error
         self.start_error = start_error
+        self.tag_error = tag_error
 
     def add(self, name, status="InService", **fields):
         self.notebooks[name] = dict(
@@ -134,6 +138,8 @@ class FakeSageMaker:
         return Paginator(self)
 
     def add_tags(self, ResourceArn, Tags, aws_retry=False):
+        if self.tag_error:
+            raise self.tag_error
         self.writes.append(("add_tags", Tags))
         self.tags.setdefault(ResourceArn.rsplit("/", 1)[-1], {}).update((t["Key"], t["Value"]) for t in Tags)
 
@@ -251,6 +257,31 @@ def test_failed_update_restores_in_service_and_reports_original_error():
     assert raised.value.details["error_code"] == "ValidationException"
     assert fake.status("nb-1") == "InService"
     assert raised.value.details["notebook_instance"]["notebook_instance_status"] in ("Pending", "InService")
+
+
+def test_failure_after_the_steps_still_reports_them():
+    fake = FakeSageMaker(tag_error=aws_error("User is not authorized to perform: sagemaker:AddTags", "AccessDenied"))
+    fake.add("nb-1", NotebookInstanceLifecycleConfigName="lcc-1")
+    with pytest.raises(NotebooksError) as raised:
+        run(fake, lifecycle_config_name="lcc-2", tags={"team": "a"})
+    assert raised.value.details["actions"] == ["stop", "update", "start"]
+    assert raised.value.details["error_code"] == "AccessDenied"
+    assert "after stop, update, start" in raised.value.msg and "sagemaker:AddTags" in raised.value.msg
+    assert fake.status("nb-1") == "InService"
+
+
+def test_failure_of_the_first_read_reports_no_actions():
+    fake = FakeSageMaker()
+
+    def denied(NotebookInstanceName, aws_retry=False):
+        raise aws_error("not authorized to perform: sagemaker:DescribeNotebookInstance", "AccessDeniedException")
+
+    fake.describe_notebook_instance = denied
+    with pytest.raises(NotebooksError) as raised:
+        run(fake)
+    assert raised.value.details == {"actions": [], "error_code": "AccessDeniedException"}
+    assert raised.value.msg == "AWS call failed: not authorized to perform: sagemaker:DescribeNotebookInstance"
+    assert fake.writes == []
 
 
 def test_failed_update_on_stopped_notebook_leaves_it_stopped():
