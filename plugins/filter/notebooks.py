@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import isolation, policies
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import isolation, notebook, policies
 
 
 def with_defaults(item, defaults, common_tags=None):
@@ -39,6 +39,46 @@ def job_summary(result):
     }
 
 
+def unknown_instance_types(instance_types):
+    """The given instance types that the controller's botocore does not list for notebook instances."""
+    # Only this filter needs botocore: the others load without it.
+    import botocore.session  # pylint: disable=import-outside-toplevel
+
+    known = notebook.known_instance_types(botocore.session.get_session().get_service_model("sagemaker"))
+    return [value for value in instance_types or [] if known and value not in known]
+
+
+# The tag the role puts on what it shares with other workloads (the VPC endpoints), naming the stack.
+STACK_TAG = "isolated-notebook-stack"
+# (short service, endpoint type) that the role keeps one of per VPC.
+STACK_ENDPOINTS = (("s3", "Gateway"), ("sagemaker.api", "Interface"))
+GONE = ("deleting", "deleted", "rejected", "failed", "expired")
+
+
+def stack_endpoints(endpoints, region, stack):
+    """Sort a VPC's S3 gateway and SageMaker API interface endpoints (ec2_vpc_endpoint_info results)
+    into this stack's (tagged with its name) and others' (untagged, or another stack's)."""
+    wanted = dict(("com.amazonaws.%s.%s" % (region, service), kind) for service, kind in STACK_ENDPOINTS)
+    sorted_out = {"own": [], "other": []}
+    for endpoint in endpoints or []:
+        if wanted.get(endpoint.get("service_name")) != endpoint.get("vpc_endpoint_type"):
+            continue
+        if str(endpoint.get("state", "")).lower() in GONE:
+            continue
+        tags = endpoint.get("tags") or []
+        if isinstance(tags, list):  # ec2_vpc_endpoint_info: [{key, value}]
+            tags = dict((t.get("key", t.get("Key")), t.get("value", t.get("Value"))) for t in tags)
+        owner = tags.get(STACK_TAG)
+        entry = {
+            "id": endpoint.get("vpc_endpoint_id"),
+            "service": endpoint.get("service_name"),
+            "type": endpoint.get("vpc_endpoint_type"),
+            "stack": owner,
+        }
+        sorted_out["own" if owner == stack else "other"].append(entry)
+    return sorted_out
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -49,9 +89,12 @@ class FilterModule(object):
             "principal_arn": policies.principal_arn,
             "partition": policies.partition_of,
             "s3_read_policy": policies.s3_read_policy,
+            "kms_key_arn": policies.kms_key_arn,
             "autostop_policy": policies.autostop_policy,
             "trust_policy": policies.trust_policy,
             "s3_endpoint_policy": policies.s3_endpoint_policy,
             "sagemaker_endpoint_policy": policies.sagemaker_endpoint_policy,
             "bucket_policy": policies.bucket_policy,
+            "unknown_instance_types": unknown_instance_types,
+            "stack_endpoints": stack_endpoints,
         }

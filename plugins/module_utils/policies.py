@@ -56,9 +56,35 @@ def notebook_arns(names, region, account):
     return ["arn:%s:sagemaker:%s:%s:notebook-instance/%s" % (partition, region, account, name) for name in spelled]
 
 
-def s3_read_policy(bucket, prefix, region="us-east-1"):
-    """Notebook role: read the lifecycle scripts under one prefix of one bucket."""
-    return {"Version": VERSION, "Statement": _script_statements(bucket, prefix, partition_of(region))}
+def s3_read_policy(bucket, prefix, region="us-east-1", kms_key_arn=None):
+    """Notebook role: read the lifecycle scripts under one prefix of one bucket.
+
+    With the bucket encrypted by a KMS key, reading an object needs kms:Decrypt on that key too;
+    it is granted only for requests S3 makes on the role's behalf in this region.
+    """
+    statements = _script_statements(bucket, prefix, partition_of(region))
+    if kms_key_arn:
+        statements.append(
+            {
+                "Sid": "DecryptLifecycleScripts",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": kms_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": "s3.%s.amazonaws.com" % region}},
+            }
+        )
+    return {"Version": VERSION, "Statement": statements}
+
+
+def kms_key_arn(key, region, account):
+    """A key ARN from a key ARN or a key id; None for an alias, which a policy cannot name as the key."""
+    if not key:
+        return None
+    if key.startswith("arn:"):
+        return key if ":key/" in key else None
+    if key.startswith("alias/"):
+        return None
+    return "arn:%s:kms:%s:%s:key/%s" % (partition_of(region), region, account, key)
 
 
 def autostop_policy(names, region, account):

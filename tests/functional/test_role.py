@@ -287,8 +287,8 @@ def grown(fresh, network, checked, tmp_path_factory):
         "bucket_policy": json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"]),
         "endpoint_id": s3_endpoint["VpcEndpointId"],
     }
-    open_to_all = {"Version": "2008-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*",
-                                                            "Resource": "*"}]}  # fmt: skip
+    everything = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
+    open_to_all = {"Version": "2008-10-17", "Statement": [everything]}
     ec2.modify_vpc_endpoint(VpcEndpointId=good["endpoint_id"], PolicyDocument=json.dumps(open_to_all))
     weakened = dict(good["bucket_policy"], Statement=good["bucket_policy"]["Statement"][:1])  # TLS deny only
     s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(weakened))
@@ -369,6 +369,50 @@ def test_subnet_routed_to_a_nat_gateway_is_refused(fresh, tmp_path):
     nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=allocation)["NatGateway"]["NatGatewayId"]
     ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
     _refused(fresh, tmp_path, variables, table, nat)
+
+
+# --- an S3 endpoint the stack did not create is neither taken over nor deleted ---------------------
+
+
+def shared_s3_endpoint(ec2, cidr_16):
+    variables, table = vpc_with_private_subnet(ec2, cidr_16)
+    vpce = ec2.create_vpc_endpoint(VpcId=variables["isolated_notebook_vpc_id"], VpcEndpointType="Gateway",
+                                   ServiceName="com.amazonaws.%s.s3" % REGION,
+                                   RouteTableIds=[table])["VpcEndpoint"]["VpcEndpointId"]  # fmt: skip
+    return variables, table, vpce
+
+
+def test_endpoint_of_other_workloads_is_not_taken_over(fresh, tmp_path):
+    ec2 = fresh.client("ec2")
+    variables, _table, vpce = shared_s3_endpoint(ec2, "10.64")
+    before, policy = dump(fresh), endpoint_policy(ec2, vpce)
+    run = play(fresh, tmp_path, dict(variables, **notebook_list(["roletest-shared"])))
+    assert run.rc != 0 and run.recap["failed"] == 1, run.output[-3000:]
+    message = run.failure
+    assert message.startswith("isolated_notebook_vpc_id: VPC " + variables["isolated_notebook_vpc_id"]), message
+    assert vpce in message and "isolated_notebook_adopt_endpoints=true" in message, message
+    assert run.writes() == {}, run.writes()
+    assert dump(fresh) == before and endpoint_policy(ec2, vpce) == policy
+
+
+def endpoint_policy(ec2, vpce):
+    return ec2.describe_vpc_endpoints(VpcEndpointIds=[vpce])["VpcEndpoints"][0]["PolicyDocument"]
+
+
+def test_teardown_leaves_other_endpoints_even_on_a_routed_subnet(fresh, tmp_path):
+    # Teardown neither deletes an endpoint it did not create nor refuses a subnet that gained a route out.
+    ec2 = fresh.client("ec2")
+    variables, table, vpce = shared_s3_endpoint(ec2, "10.65")
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=variables["isolated_notebook_vpc_id"])
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    run = play(fresh, tmp_path, dict(variables, **notebook_list(["roletest-shared"])), playbook="teardown")
+    assert run.rc == 0, run.output[-3000:]
+    assert "Left in place (not tagged isolated-notebook-stack=%s): %s" % (PREFIX, vpce) in run.output
+    assert [e["State"].lower() for e in ec2.describe_vpc_endpoints(VpcEndpointIds=[vpce])["VpcEndpoints"]] == [
+        "available"
+    ]
+    assert run.count("ec2", "DeleteVpcEndpoints") == 0
 
 
 # --- 6. check mode on the converged stack ---------------------------------------------------------

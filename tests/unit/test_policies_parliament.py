@@ -19,6 +19,7 @@ from parliament import analyze_policy_string
 
 ACCOUNT = "123456789012"
 BUCKET = "notebook-scripts"
+KEY = "arn:aws:kms:%s:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 PREFIX = "lifecycle-configurations/"
 ENDPOINT = "vpce-0a1b2c3d4e5f67890"
 ADMINS = ["arn:aws:iam::123456789012:user/admin", "arn:aws:iam::123456789012:role/Operators"]
@@ -30,6 +31,7 @@ def documents(region):
     """(name, document) of every builder, with the inputs the role passes."""
     return [
         ("s3_read_policy", policies.s3_read_policy(BUCKET, PREFIX, region)),
+        ("s3_read_policy", policies.s3_read_policy(BUCKET, PREFIX, region, KEY % region)),
         ("autostop_policy", policies.autostop_policy(NAMES, region, ACCOUNT)),
         ("trust_policy", policies.trust_policy(ACCOUNT)),
         ("s3_endpoint_policy", policies.s3_endpoint_policy(BUCKET, PREFIX, region)),
@@ -158,6 +160,32 @@ def test_s3_read_policy_exactly():
     assert policies.s3_read_policy(BUCKET, PREFIX, "cn-north-1")["Statement"][0]["Resource"] == (
         "arn:aws-cn:s3:::notebook-scripts/lifecycle-configurations/*"
     )
+
+
+def test_s3_read_policy_with_a_kms_key_decrypts_through_s3_only():
+    statements = policies.s3_read_policy(BUCKET, PREFIX, "eu-west-1", KEY % "eu-west-1")["Statement"]
+    assert statements[2] == {
+        "Sid": "DecryptLifecycleScripts",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": KEY % "eu-west-1",
+        "Condition": {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}},
+    }
+    assert statements[:2] == policies.s3_read_policy(BUCKET, PREFIX, "eu-west-1")["Statement"]
+
+
+@pytest.mark.parametrize(
+    "key, arn",
+    [
+        ("1234abcd-12ab-34cd-56ef-1234567890ab", KEY % "eu-west-1"),
+        (KEY % "us-east-2", KEY % "us-east-2"),
+        ("alias/scripts", None),
+        ("arn:aws:kms:eu-west-1:123456789012:alias/scripts", None),
+        ("", None),
+    ],
+)
+def test_kms_key_arn(key, arn):
+    assert policies.kms_key_arn(key, "eu-west-1", ACCOUNT) == arn
 
 
 def test_autostop_policy_exactly():

@@ -1,0 +1,45 @@
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that only the role uses directly."""
+
+from ansible_collections.secure_sagemaker.notebooks.plugins.filter.notebooks import (
+    FilterModule,
+    unknown_instance_types,
+)
+
+
+def test_unknown_instance_types_keeps_order_and_only_the_unknown():
+    types = ["ml.bogus.large", "ml.t3.medium", "ml.p3.2xlarge", "ml.t3.gigantic"]
+    assert unknown_instance_types(types) == ["ml.bogus.large", "ml.t3.gigantic"]
+    assert unknown_instance_types([]) == []
+
+
+def test_every_filter_is_registered_with_a_doc():
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    docs = os.path.join(here, "..", "..", "..", "..", "plugins", "filter")
+    for name in FilterModule().filters():
+        assert os.path.exists(os.path.join(docs, name + ".yml")), name
+
+
+def test_stack_endpoints_sorts_by_the_stack_tag():
+    from ansible_collections.secure_sagemaker.notebooks.plugins.filter.notebooks import stack_endpoints
+
+    def endpoint(vpce, service, kind, tags=None, state="available"):
+        return {"vpc_endpoint_id": vpce, "service_name": "com.amazonaws.eu-west-1." + service,
+                "vpc_endpoint_type": kind, "state": state,
+                "tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]}  # fmt: skip
+
+    found = [
+        endpoint("vpce-own-s3", "s3", "Gateway", {"isolated-notebook-stack": "team-a", "Name": "x"}),
+        endpoint("vpce-shared-s3", "s3", "Gateway"),
+        endpoint("vpce-b-api", "sagemaker.api", "Interface", {"isolated-notebook-stack": "team-b"}),
+        endpoint("vpce-s3-interface", "s3", "Interface"),  # another kind: not one the role keeps
+        endpoint("vpce-ecr", "ecr.api", "Interface"),
+        endpoint("vpce-gone", "s3", "Gateway", state="deleted"),
+    ]
+    result = stack_endpoints(found, "eu-west-1", "team-a")
+    assert [e["id"] for e in result["own"]] == ["vpce-own-s3"]
+    assert [(e["id"], e["stack"]) for e in result["other"]] == [("vpce-shared-s3", None), ("vpce-b-api", "team-b")]
+    assert stack_endpoints([], "eu-west-1", "team-a") == {"own": [], "other": []}
