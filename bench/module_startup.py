@@ -116,7 +116,8 @@ def main():
         # One task through the controller: ansible's start-up, AnsiballZ packing, the module.
         adhoc_env = dict(env, ANSIBLE_COLLECTIONS_PATH=root, ANSIBLE_NOCOLOR="1")
         adhoc_env.pop("PYTHONPATH")
-        argv = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-m", FQCN + ".lifecycle_config_info", "-a",
+        ansible = os.path.join(os.path.dirname(sys.executable), "ansible")
+        argv = [ansible, "localhost", "-m", FQCN + ".lifecycle_config_info", "-a",
                 json.dumps(invocations(emulator)["lifecycle_config_info (one)"][1]),
                 "-e", "ansible_python_interpreter=" + sys.executable]  # fmt: skip
         walls = []

@@ -7,6 +7,9 @@ VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 stamp="$VENV/.requirements.sha256"
 want=$(cat requirements-dev.txt constraints.txt | sha256sum | cut -d' ' -f1)
+# ansible-test runs the sanity and integration tests with --python 3.11: the venv must be that version.
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+    || { echo "bootstrap: $PYTHON is $("$PYTHON" -V 2>&1); the toolchain needs Python 3.11 (set PYTHON=python3.11)" >&2; exit 1; }
 
 if [[ ! -x "$VENV/bin/python" ]] || [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
     echo "bootstrap: installing the toolchain into $VENV"

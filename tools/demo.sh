@@ -22,8 +22,14 @@ play() {
 
 echo "== first run: build the stack"
 start=$SECONDS
-play | tee "$STATE/run1.log" | grep -E '^(PLAY RECAP|localhost|TASK \[.*\] \*+$)|"(notebooks|restarted|lifecycle_config)"|- demo-' || true
+# The full log goes to run1.log; the screen shows the task names and the report. PIPESTATUS[0] is the
+# playbook's own status (grep finding nothing must not fail the demo, a failed run must).
+set +o pipefail
+play | tee "$STATE/run1.log" | grep -E '^(PLAY RECAP|localhost|TASK \[.*\] \*+$)|"(notebooks|restarted|lifecycle_config)"|- demo-'
+first=${PIPESTATUS[0]}
+set -o pipefail
 echo "   first run: $((SECONDS - start)) s"
+[[ $first -eq 0 ]] || { tail -40 "$STATE/run1.log"; echo "demo: the first run failed (see $STATE/run1.log)" >&2; exit 1; }
 
 echo "== second run: nothing to change"
 start=$SECONDS
