@@ -15,6 +15,7 @@ aws_access_key: "$AWS_ACCESS_KEY_ID"
 aws_secret_key: "$AWS_SECRET_ACCESS_KEY"
 aws_region: "$AWS_DEFAULT_REGION"
 aws_ca_bundle: "${AWS_CA_BUNDLE:-}"
+aws_requests_url: "$AWS_ENDPOINT_URL/moto-api/request-counts"
 aws_probe: "$PY $REPO/tests/emulator/probe.py --endpoint-url $AWS_ENDPOINT_URL --ca-bundle=${AWS_CA_BUNDLE:-}"
 ansible_python_interpreter: "$PY"
 YAML
