@@ -19,6 +19,9 @@ if [[ ! -x "$VENV/bin/python" ]] || [[ "$(cat "$stamp" 2>/dev/null)" != "$want" 
     echo "$want" > "$stamp"
 fi
 
+# ansible-playbook playbooks/site.yml from the checkout finds the collection through ansible.cfg.
+tools/link_checkout.sh
+
 # The on-start lifecycle script is checked with ShellCheck (also by the ansible-test sanity test).
 if ! command -v shellcheck >/dev/null 2>&1; then
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then

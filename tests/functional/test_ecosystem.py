@@ -197,6 +197,31 @@ def test_installed_tarball_runs_the_site_playbook(tarball, emulator, tmp_path):
     assert assert_stack(emulator, variables) == (installed / "files" / "autostop.py").read_bytes()
 
 
+def test_checkout_runs_the_site_playbook_in_place(emulator, tmp_path):
+    # A checkout is the collection: ansible.cfg and tools/link_checkout.sh (what bootstrap runs)
+    # let `ansible-playbook playbooks/site.yml` find it, with amazon.aws from the venv.
+    checkout = tmp_path / "checkout"
+    shutil.copytree(COLLECTION, checkout, symlinks=True,
+                    ignore=shutil.ignore_patterns(".git", "output", ".collections"))  # fmt: skip
+    result = run([checkout / "tools" / "link_checkout.sh"])
+    assert result.returncode == 0, result.stderr
+    emulator.reset()
+    variables = dict(
+        stack_vars(emulator, "checkout", "10.42"), aws_access_key=harness.ACCESS_KEY, aws_secret_key=harness.SECRET_KEY
+    )
+    (tmp_path / "vars.json").write_text(json.dumps(variables))
+    env = clean_env(ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
+    result = run([BIN / "ansible-playbook", "playbooks/site.yml", "-e", "@%s" % (tmp_path / "vars.json")],
+                 cwd=checkout, env=env)  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-5000:]
+    assert_stack(emulator, variables)
+    # Nothing else provides the collection (no collections path in the environment, none in the venv):
+    # it came through the checkout's ansible.cfg.
+    found = run([BIN / "ansible-config", "dump", "--only-changed"], cwd=checkout, env=env).stdout
+    assert "COLLECTIONS_PATHS(%s)" % (checkout / "ansible.cfg") in found, found
+
+
 # --- AWX / Automation Controller: ansible-runner -------------------------------------------------
 
 
