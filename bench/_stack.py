@@ -83,6 +83,9 @@ class Stack:
         env.update(
             ANSIBLE_COLLECTIONS_PATH=self.collections,
             ANSIBLE_NOCOLOR="1",
+            # Per-task durations at the end of the run (ansible.posix, shipped in the ansible package).
+            ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks",
+            PROFILE_TASKS_TASK_OUTPUT_LIMIT="all",
             ANSIBLE_LOCAL_TEMP=self.path("tmp"),
             PATH=os.path.dirname(sys.executable) + ":" + env["PATH"],
         )
@@ -94,7 +97,15 @@ class Stack:
             sys.exit("site.yml failed:\n" + done.stdout[-3000:] + done.stderr[-2000:])
         recap = dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", done.stdout.split("PLAY RECAP")[-1]))
         tasks = recap.get("ok", 0) + recap.get("failed", 0) + recap.get("skipped", 0)
+        self.task_seconds = task_durations(done.stdout)
         return seconds, tasks, self.emulator.request_counts(), recap
+
+
+def task_durations(output):
+    """{task name: seconds} from profile_tasks' closing table ("role : task ---- 1.23s")."""
+    table = output.split("PLAY RECAP")[-1]
+    found = re.findall(r"^(.+?) -+ ?(\d+\.\d+)s$", table, re.MULTILINE)
+    return {name.strip(): float(seconds) for name, seconds in found}
 
 
 def summarize(calls):

@@ -15,6 +15,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _stack import Stack, summarize  # noqa: E402
 
+# roles/isolated_notebook/tasks/restart.yml
+RESTART_TASKS = (
+    "Stop the notebooks that run the old script",
+    "Wait for them to stop",
+    "Start them again with the new script",
+    "Wait for them to start",
+)
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -43,6 +51,13 @@ def main():
                 starts,
                 statuses.count("InService"),
             )
+        )
+        phase = {name: secs for name, secs in stack.task_seconds.items() if name.split(" : ")[-1] in RESTART_TASKS}
+        if len(phase) != len(RESTART_TASKS):
+            sys.exit("the run did not report the restart tasks: %s" % sorted(stack.task_seconds))
+        print(
+            "restart   phase (stop all, wait, start all, wait) %.1fs of the run; the rest of site.yml %.1fs"
+            % (sum(phase.values()), seconds - sum(phase.values()))
         )
         print("restart   calls: %s" % summarize(calls)[0])
     return 0
