@@ -35,12 +35,16 @@ run_stage() {
             # Targets and functional suites share one emulator; molecule gets a fresh one.
             local rc=0
             python tests/emulator/harness.py run --tls --log "$REPO/$BUILD/emulator.log" -- tools/integration.sh "$COLL" || rc=1
-            # notebook_instance once more with the timing model on: every Pending, Stopping and Updating
-            # phase takes 2 s, so each wait really waits (TIMED=0 skips it).
-            if [[ ${TIMED:-1} == 1 && ( -z ${TARGETS:-} || ${TARGETS:-} == *notebook_instance* ) ]]; then
-                echo "----- notebook_instance with the timing model (2 s per phase)"
+            # notebook_instance and notebook_fleet once more with the timing model on: every Pending,
+            # Stopping and Updating phase takes 2 s, so each wait really waits (TIMED=0 skips it).
+            local timed=()
+            for target in notebook_instance notebook_fleet; do
+                [[ -z ${TARGETS:-} || ${TARGETS:-} == *$target* ]] && timed+=("$target")
+            done
+            if [[ ${TIMED:-1} == 1 && ${#timed[@]} -gt 0 ]]; then
+                echo "----- ${timed[*]} with the timing model (2 s per phase)"
                 python tests/emulator/harness.py run --tls --phase-seconds 2 --log "$REPO/$BUILD/emulator-timed.log" -- \
-                    env TARGETS=notebook_instance FUNCTIONAL=0 CORE217=0 tools/integration.sh "$COLL" || rc=1
+                    env TARGETS="${timed[*]}" FUNCTIONAL=0 CORE217=0 tools/integration.sh "$COLL" || rc=1
             fi
             if [[ ${MOLECULE:-1} == 1 ]]; then tools/molecule.sh "$COLL" || rc=1; fi
             return $rc ;;

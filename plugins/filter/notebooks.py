@@ -21,12 +21,17 @@ def with_defaults(item, defaults, common_tags=None):
 
 
 def job_summary(result):
-    """One notebook's outcome from a notebook_instance result (direct, or through async_status)."""
+    """One notebook's outcome from a notebook_instance result (direct, or through async_status) or
+    from an entry of notebook_fleet's ``notebooks``."""
     item = result.get("item") or {}
     while isinstance(item, dict) and isinstance(item.get("item"), dict):
         item = item["item"]
     notebook = result.get("notebook_instance") or {}
-    name = notebook.get("notebook_instance_name") or (item.get("name") if isinstance(item, dict) else item)
+    name = (
+        notebook.get("notebook_instance_name")
+        or result.get("name")
+        or (item.get("name") if isinstance(item, dict) else item)
+    )
     actions = result.get("actions") or []
     status = notebook.get("notebook_instance_status", "unknown")
     return {

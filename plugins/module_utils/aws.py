@@ -37,9 +37,10 @@ class NotebooksError(Exception):
         self.details = details
 
 
-def client(module, service):
-    """A boto3 client with the collection's retry policy (call methods with ``aws_retry=True``)."""
-    return module.client(service, retry_decorator=RETRY)
+def client(module, service, **extra):
+    """A boto3 client with the collection's retry policy (call methods with ``aws_retry=True``);
+    ``extra`` goes to boto3 (``config`` is merged into amazon.aws's)."""
+    return module.client(service, retry_decorator=RETRY, **extra)
 
 
 def error_code(error):

@@ -68,6 +68,33 @@ UPDATABLE = (
 # Lists whose order AWS does not give meaning to.
 UNORDERED = ("security_group_ids", "additional_code_repositories")
 
+# The options of one notebook, as notebook_instance takes them and notebook_fleet takes each item.
+NOTEBOOK_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", default="present", choices=["present", "started", "stopped", "absent"]),
+    instance_type=dict(type="str"),
+    role_arn=dict(type="str"),
+    subnet_id=dict(type="str"),
+    security_group_ids=dict(type="list", elements="str"),
+    direct_internet_access=dict(type="str", choices=["Enabled", "Disabled"]),
+    root_access=dict(type="str", choices=["Enabled", "Disabled"]),
+    kms_key_id=dict(type="str"),
+    volume_size_in_gb=dict(type="int"),
+    lifecycle_config_name=dict(type="str"),
+    platform_identifier=dict(type="str"),
+    minimum_imds_version=dict(type="str", choices=["1", "2"]),
+    default_code_repository=dict(type="str"),
+    additional_code_repositories=dict(type="list", elements="str"),
+    tags=dict(type="dict", aliases=["resource_tags"]),
+    purge_tags=dict(type="bool", default=True),
+)
+
+
+def notebook_options():
+    """A fresh copy of NOTEBOOK_OPTIONS for an argument spec."""
+    return dict((option, dict(spec)) for option, spec in NOTEBOOK_OPTIONS.items())
+
+
 # Polling: the first look comes at once and the next ones soon, so instant transitions (the
 # emulator) cost nothing; the delay grows to MAX_DELAY for the minutes AWS takes.
 FIRST_DELAY = 0.2

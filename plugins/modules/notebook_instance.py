@@ -135,6 +135,8 @@ notes:
   - Throttled calls are retried with backoff.
   - Supports check mode (RV(actions) lists what would be done) and diff mode (before and after of the
     reconciled options, tags and status).
+  - For many notebooks, M(secure_sagemaker.notebooks.notebook_fleet) applies the same logic to all of them in one
+    task and one module process, concurrently.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -302,7 +304,10 @@ refused:
 # Ansible modules keep their documentation above the imports.
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule  # noqa: E402
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import client, run  # noqa: E402
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook import reconcile  # noqa: E402
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook import (  # noqa: E402
+    notebook_options,
+    reconcile,
+)
 
 
 def ensure(module):
@@ -313,27 +318,8 @@ def ensure(module):
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=["present", "started", "stopped", "absent"]),
-        instance_type=dict(type="str"),
-        role_arn=dict(type="str"),
-        subnet_id=dict(type="str"),
-        security_group_ids=dict(type="list", elements="str"),
-        direct_internet_access=dict(type="str", choices=["Enabled", "Disabled"]),
-        root_access=dict(type="str", choices=["Enabled", "Disabled"]),
-        kms_key_id=dict(type="str"),
-        volume_size_in_gb=dict(type="int"),
-        lifecycle_config_name=dict(type="str"),
-        platform_identifier=dict(type="str"),
-        minimum_imds_version=dict(type="str", choices=["1", "2"]),
-        default_code_repository=dict(type="str"),
-        additional_code_repositories=dict(type="list", elements="str"),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=900),
-    )
+    argument_spec = notebook_options()
+    argument_spec.update(wait=dict(type="bool", default=True), wait_timeout=dict(type="int", default=900))
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     module.exit_json(**run(module, ensure))
 

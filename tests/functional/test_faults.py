@@ -80,8 +80,8 @@ def site(url, emulator, tmp_path, variables, timeout=400, extra_env=None):
     return result.returncode, result.stdout + result.stderr, seconds
 
 
-def site_killed_at(url, emulator, tmp_path, variables, marker, timeout=300):
-    """Start site.yml and SIGKILL it once its output shows ``marker`` (a task name)."""
+def site_killed_at(url, emulator, tmp_path, variables, marker, timeout=300, after=0.0):
+    """Start site.yml and SIGKILL it ``after`` seconds once its output shows ``marker`` (a task name)."""
     command, env = command_and_env(url, emulator, tmp_path, variables)
     process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, start_new_session=True)  # fmt: skip
@@ -91,6 +91,7 @@ def site_killed_at(url, emulator, tmp_path, variables, marker, timeout=300):
             lines.append(line)
             if marker in line or time.monotonic() > deadline:
                 break
+        time.sleep(after)
     finally:
         # SIGKILL the ansible-playbook process only: its detached async jobs go on, as they would.
         process.kill()
@@ -343,11 +344,12 @@ def test_killed_runs_then_a_full_run_converge_without_duplicates(emulator, refer
     markers = [
         "TASK [secure_sagemaker.notebooks.isolated_notebook : SageMaker API interface endpoint",
         "TASK [secure_sagemaker.notebooks.isolated_notebook : Policy to stop these notebooks",
-        "TASK [secure_sagemaker.notebooks.isolated_notebook : Wait for the notebooks",
+        "TASK [secure_sagemaker.notebooks.isolated_notebook : Create, reconcile and restart the notebooks",
     ]
     for marker in markers:
-        site_killed_at(emulator.url, emulator, tmp_path, network, marker)
-    time.sleep(2)  # the killed run's async notebook jobs finish on their own
+        # In the notebooks task, 3 s in: the fleet module is creating the notebooks.
+        site_killed_at(emulator.url, emulator, tmp_path, network, marker, after=3.0 if marker == markers[-1] else 0.0)
+    time.sleep(2)  # the killed run's module process may still be finishing on its own
     rc, output, _seconds = site(emulator.url, emulator, tmp_path, network)
     assert rc == 0, output[-4000:]
     state = dump_state(emulator)

@@ -4,6 +4,7 @@
 
 from ansible_collections.secure_sagemaker.notebooks.plugins.filter.notebooks import (
     FilterModule,
+    job_summary,
     unknown_instance_types,
 )
 
@@ -43,3 +44,25 @@ def test_stack_endpoints_sorts_by_the_stack_tag():
     assert [e["id"] for e in result["own"]] == ["vpce-own-s3"]
     assert [(e["id"], e["stack"]) for e in result["other"]] == [("vpce-shared-s3", None), ("vpce-b-api", "team-b")]
     assert stack_endpoints([], "eu-west-1", "team-a") == {"own": [], "other": []}
+
+
+def test_job_summary_of_a_fleet_entry_and_of_a_loop_result():
+    entry = {
+        "name": "nb-1",
+        "changed": True,
+        "actions": ["stop", "start"],
+        "notebook_instance": {"notebook_instance_name": "nb-1", "notebook_instance_status": "InService"},
+    }
+    assert job_summary(entry) == {
+        "name": "nb-1",
+        "status": "InService",
+        "actions": ["stop", "start"],
+        "changed": True,
+        "restarted": True,
+        "line": "nb-1: InService (stop, start)",
+    }
+    # A failed fleet entry has no notebook description: the name still comes through.
+    failed = job_summary({"name": "nb-2", "failed": True, "actions": [], "notebook_instance": {}})
+    assert failed["name"] == "nb-2" and failed["status"] == "unknown" and not failed["restarted"]
+    looped = job_summary({"item": {"name": "nb-3"}, "changed": False, "actions": []})
+    assert looped["line"] == "nb-3: unknown" and not looped["changed"]
