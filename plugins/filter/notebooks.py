@@ -11,10 +11,11 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import 
 
 
 def with_defaults(item, defaults, common_tags=None):
-    """A notebook item over the defaults; unset (None) fields take the default, tags merge over
-    the role's common tags."""
-    merged = dict(defaults or {})
-    merged.update((key, value) for key, value in (item or {}).items() if value is not None)
+    """A notebook item over the defaults; unset (None or "") fields take the default, tags merge
+    over the role's common tags.  An empty value is left out: it means "not set" for every field
+    of an item (a kms_key_id "" must not read as "no key" on a notebook that has one)."""
+    merged = dict((key, value) for key, value in (defaults or {}).items() if value not in (None, ""))
+    merged.update((key, value) for key, value in (item or {}).items() if value not in (None, ""))
     merged["tags"] = dict(common_tags or {}, **(defaults or {}).get("tags") or {})
     merged["tags"].update((item or {}).get("tags") or {})
     return merged

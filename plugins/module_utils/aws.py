@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
+
 try:
     from botocore.exceptions import BotoCoreError, ClientError
 except ImportError:  # handled by AnsibleAWSModule
@@ -23,7 +25,28 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
 # One retry policy for every call of the collection: throttling and transient server errors are
 # retried with jittered exponential backoff (1 s doubling to 20 s, 8 retries, about 90 s at worst).
 RETRY_CODES = ["ThrottlingException", "SlowDown", "InternalServerError", "ServiceUnavailableException"]
-RETRY = AWSRetry.jittered_backoff(retries=8, delay=1, backoff=2.0, max_delay=20, catch_extra_error_codes=RETRY_CODES)
+
+
+def _backoff():
+    return AWSRetry.jittered_backoff(retries=8, delay=1, backoff=2.0, max_delay=20, catch_extra_error_codes=RETRY_CODES)
+
+
+def retry(func):
+    """The retry policy as a decorator, with its own backoff for each call.
+
+    An amazon.aws retry decorator keeps the growing delay in one iterator that every call restarts:
+    with notebook_fleet's threads sharing a client, one thread's new call would reset the delay of
+    another thread that is being throttled.
+    """
+
+    @functools.wraps(func)
+    def retrying(*args, **kwargs):
+        return _backoff()(func)(*args, **kwargs)
+
+    return retrying
+
+
+RETRY = retry
 
 AWS_ERRORS = (BotoCoreError, ClientError)
 

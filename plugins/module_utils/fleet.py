@@ -29,6 +29,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.noteboo
     known_instance_types,
     reconcile,
     result_of,
+    settled,
     validate,
 )
 
@@ -80,43 +81,65 @@ def _restarted(actions):
     return "stop" in actions and "start" in actions[actions.index("stop") :]
 
 
+def _needs_restart(result):
+    """Whether the notebook runs (or, in check mode, will run once settled) a script older than
+    the new one: a create or start of this run already ran the new script."""
+    status = settled((result.get("diff") or {}).get("after", {}).get("status"))
+    return status == "InService" and not {"create", "start"} & set(result["actions"])
+
+
+def _failure_message(error):
+    if isinstance(error, NotebooksError):
+        message = error.msg
+    elif isinstance(error, (BotoCoreError, ClientError)):
+        message = "AWS call failed: %s" % error_message(error)
+    else:
+        # Reported on this notebook, so that the others' outcomes are not lost with it.
+        message = "Unexpected error: %s: %s" % (type(error).__name__, error)
+    restore_error = getattr(error, "restore_error", None)
+    if restore_error is not None:
+        message += " Starting the notebook again afterwards failed too: %s" % getattr(
+            restore_error, "msg", restore_error
+        )
+    return message
+
+
 def _converge_one(sagemaker, params, restart, check_mode, poll_args):
     name, warnings = params["name"], []
     outcome = dict(name=name, failed=False, changed=False, actions=[], notebook_instance={}, warnings=warnings)
+    ops = None
     try:
         result = reconcile(sagemaker, params, check_mode, warnings.append, dict(poll_args))
         outcome.update(result)
-        status = (result.get("diff") or {}).get("after", {}).get("status")
-        if restart and status == "InService" and not {"create", "start"} & set(result["actions"]):
-            # The new lifecycle script runs only at the next start (a create or start of this run
-            # already ran it).  A failure after the stop
-            # starts the notebook again (restore) and is reported with the original error.
-            ops = Notebook(sagemaker, name, params["wait_timeout"], poll_args=poll_args)
-            if not check_mode:
+        if restart and _needs_restart(result):
+            if check_mode:
+                outcome["actions"] = result["actions"] + ["stop", "start"]
+            else:
+                # A failure from the stop on starts the notebook again (restore) and is reported
+                # with the original error.
+                ops = Notebook(sagemaker, name, params["wait_timeout"], poll_args=poll_args)
                 try:
                     ops.run(["stop", "start"], restore=True)
                 finally:
                     outcome["actions"] = result["actions"] + ops.actions
-                tags = outcome["notebook_instance"].get("tags")
-                outcome["notebook_instance"] = result_of(describe(sagemaker, name), tags)
-            else:
-                outcome["actions"] = result["actions"] + ["stop", "start"]
-            outcome["changed"] = True
-    except NotebooksError as e:
-        outcome.update(e.details, failed=True, msg=e.msg)
-        restore_error = getattr(e, "restore_error", None)
-        if restore_error is not None:
-            outcome["msg"] += " Starting the notebook again afterwards failed too: %s" % getattr(
-                restore_error, "msg", restore_error
-            )
-    except (BotoCoreError, ClientError) as e:
-        outcome.update(failed=True, msg="AWS call failed: %s" % error_message(e))
+                outcome["notebook_instance"] = _now(sagemaker, name, outcome["notebook_instance"])
     except Exception as e:  # pylint: disable=broad-except
-        # Reported on this notebook, so that the others' outcomes are not lost with it.
-        outcome.update(failed=True, msg="Unexpected error: %s: %s" % (type(e).__name__, e))
-    outcome["changed"] = outcome["changed"] or bool(outcome["actions"])
+        outcome.update(getattr(e, "details", None) or {}, failed=True, msg=_failure_message(e))
+        if ops is not None:
+            # The restart failed: report the notebook as it is now, not as the reconcile left it.
+            outcome["notebook_instance"] = _now(sagemaker, name, outcome["notebook_instance"])
+    outcome["changed"] = bool(outcome["actions"]) or bool(outcome.get("changed"))
     outcome["restarted"] = _restarted(outcome["actions"])
     return outcome
+
+
+def _now(sagemaker, name, known):
+    """The notebook as AWS describes it now, with the tags already known; ``known`` when even
+    that read fails (the failure being reported is the one that matters)."""
+    try:
+        return result_of(describe(sagemaker, name), known.get("tags"))
+    except (BotoCoreError, ClientError):
+        return known
 
 
 def summary(outcomes):

@@ -106,6 +106,13 @@ def notebook(world, **changes):
     return args
 
 
+def fleet_item(world, **changes):
+    """One notebook of a notebook_fleet task (wait_timeout is the module's, not the item's)."""
+    item = notebook(world, **changes)
+    del item["wait_timeout"]
+    return item
+
+
 def groups(count):
     return ["sg-%08x" % n for n in range(count)]
 
@@ -128,6 +135,12 @@ CASES = [
     ("nb-wait-timeout-zero", "notebook_instance", lambda w: notebook(w, wait_timeout=0), "wait_timeout"),
     ("nb-lcc-name-invalid", "notebook_instance", lambda w: notebook(w, lifecycle_config_name="x_y"),
      "lifecycle_config_name"),
+    ("fleet-bad-volume-and-repeated-name", "notebook_fleet",
+     lambda w: {"notebooks": [fleet_item(w), fleet_item(w, volume_size_in_gb=2)]}, "notebooks[1] (badinput-new)"),
+    ("fleet-restart-unknown", "notebook_fleet", lambda w: {"notebooks": [fleet_item(w)], "restart": ["other"]},
+     "restart"),
+    ("fleet-max-concurrency-zero", "notebook_fleet", lambda w: {"notebooks": [fleet_item(w)], "max_concurrency": 0},
+     "max_concurrency"),
     ("vpce-bad-vpc-id", "vpc_endpoint", lambda w: {"vpc_id": "vpc-12345", "service": "s3"}, "vpc_id"),
     ("vpce-bad-subnet-id", "vpc_endpoint",
      lambda w: {"vpc_id": w["network"]["isolated_notebook_vpc_id"], "service": "sagemaker.api",
@@ -150,6 +163,11 @@ CASES = [
     ("role-unknown-instance-type", "site",
      lambda w: {"isolated_notebook_notebooks": [{"name": "ok", "instance_type": "ml.bogus.large"}]},
      "isolated_notebook_notebooks[0]"),
+    ("role-unknown-default-key", "site",
+     lambda w: {"isolated_notebook_notebook_defaults": {"instance_type": "ml.t3.medium", "wait_timeout": 5}},
+     "isolated_notebook_notebook_defaults"),
+    ("role-max-concurrency-zero", "site", lambda w: {"isolated_notebook_max_concurrency": 0},
+     "isolated_notebook_max_concurrency"),
     ("role-kms-alias", "site", lambda w: {"isolated_notebook_bucket_kms_key_id": "alias/scripts"},
      "isolated_notebook_bucket_kms_key_id"),
     ("role-subnet-in-another-region", "site", lambda w: {"isolated_notebook_region": OTHER_REGION},

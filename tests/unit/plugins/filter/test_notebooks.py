@@ -6,6 +6,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.filter.notebooks imp
     FilterModule,
     job_summary,
     unknown_instance_types,
+    with_defaults,
 )
 
 
@@ -66,3 +67,12 @@ def test_job_summary_of_a_fleet_entry_and_of_a_loop_result():
     assert failed["name"] == "nb-2" and failed["status"] == "unknown" and not failed["restarted"]
     looped = job_summary({"item": {"name": "nb-3"}, "changed": False, "actions": []})
     assert looped["line"] == "nb-3: unknown" and not looped["changed"]
+
+
+def test_with_defaults_leaves_unset_fields_out():
+    defaults = {"instance_type": "ml.t3.medium", "kms_key_id": "", "volume_size_in_gb": 5, "tags": {"d": "1"}}
+    item = {"name": "nb-1", "instance_type": None, "volume_size_in_gb": 20, "root_access": "", "tags": {"i": "2"}}
+    assert with_defaults(item, defaults, {"c": "0"}) == {
+        "name": "nb-1", "instance_type": "ml.t3.medium", "volume_size_in_gb": 20,
+        "tags": {"c": "0", "d": "1", "i": "2"},
+    }  # fmt: skip

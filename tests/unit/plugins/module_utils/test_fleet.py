@@ -157,3 +157,51 @@ def test_max_concurrency_bounds_the_threads():
 
 def test_an_empty_fleet_does_nothing():
     assert converge(object(), []) == []
+
+
+class ThrottledAfterStop(FakeSageMaker):
+    """The first DescribeNotebookInstance after the stop is throttled (retries exhausted)."""
+
+    def __init__(self, **errors):
+        super().__init__(**errors)
+        self.throttle = False
+
+    def stop_notebook_instance(self, NotebookInstanceName, aws_retry=False):
+        super().stop_notebook_instance(NotebookInstanceName)
+        self.throttle = True
+
+    def describe_notebook_instance(self, NotebookInstanceName, aws_retry=False):
+        if self.throttle:
+            self.throttle = False
+            raise aws_error("Rate exceeded", code="ThrottlingException")
+        return super().describe_notebook_instance(NotebookInstanceName)
+
+
+def test_an_aws_error_mid_restart_restores_and_reports_the_notebook_as_it_is_now():
+    fake = ThrottledAfterStop()
+    fake.add("run-1")
+    outcome = fleet(fake, [dict(name="run-1")], restart=["run-1"])[0]
+    assert outcome["failed"] and outcome["msg"] == "AWS call failed: Rate exceeded"
+    assert outcome["actions"] == ["stop", "start"]  # the stop, then the restore's start
+    assert fake.status("run-1") == "InService"
+    assert outcome["notebook_instance"]["notebook_instance_status"] == "InService"
+
+
+def test_a_failed_restore_after_an_aws_error_is_reported_with_the_status_it_left():
+    fake = ThrottledAfterStop(start_error=aws_error("Insufficient capacity", code="ResourceLimitExceeded"))
+    fake.add("run-1")
+    outcome = fleet(fake, [dict(name="run-1")], restart=["run-1"])[0]
+    assert outcome["failed"] and outcome["msg"].startswith("AWS call failed: Rate exceeded")
+    assert "Starting the notebook again afterwards failed too" in outcome["msg"]
+    assert "Insufficient capacity" in outcome["msg"]
+    assert outcome["actions"] == ["stop"] and not outcome["restarted"]
+    assert fake.status("run-1") == "Stopped"
+    assert outcome["notebook_instance"]["notebook_instance_status"] == "Stopped"
+
+
+def test_check_mode_predicts_the_restart_of_a_pending_notebook():
+    fake = FakeSageMaker()
+    fake.add("starting", status="Pending")
+    outcome = fleet(fake, [dict(name="starting")], restart=["starting"], check_mode=True)[0]
+    assert outcome["actions"] == ["stop", "start"] and outcome["changed"]
+    assert fake.writes == []
