@@ -5,8 +5,10 @@
 
 Starts a real ``jupyter server`` (https with a self-signed certificate and no token, as on
 SageMaker), opens 0, 5 and 50 kernels, and runs ``autostop.py --time 3600 --dry-run`` several times
-for each count; prints the median (and range) of each figure, one line per figure.  Target:
-at most 70 ms and 24 MiB with 5 kernels on the dev machine.
+for each count, installed and started as the on-start script does it (``python -E -S -m autostop``
+from its folder, bytecode compiled at install; ``--as-script`` measures ``python autostop.py``
+instead); prints the median (and range) of each figure, one line per figure.  Target: at most
+70 ms and 24 MiB with 5 kernels on the dev machine.
 
 Kernels use a stand-in kernelspec (a sleeping process, left in ``starting``) so that 50 of them fit
 on a small machine: /api/kernels answers with the same fields as for ipykernel.
@@ -17,7 +19,7 @@ Python would report this process's size.  Each run is forked from a small launch
 it, and ``python -c pass`` measured the same way gives the floor (and shows how loaded the machine is).
 
     .venv/bin/python bench/autostop_check.py [--runs 15] [--kernels 0 5 50] [--python PATH] [--script PATH]
-                                             [--scheme https|http]
+                                             [--scheme https|http] [--as-script]
 """
 
 import argparse
@@ -34,7 +36,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "emulator"))
-from harness import Emulator, free_port, stop_process_group  # noqa: E402  (path above)
+from harness import AUTOSTOP_RUN, Emulator, free_port, install_autostop, stop_process_group  # noqa: E402
 
 AUTOSTOP = Path(__file__).resolve().parents[1] / "files" / "autostop.py"
 
@@ -131,11 +133,11 @@ class Server:
         stop_process_group(self.process, timeout=30)
 
 
-def measure(python, argv, runs, warmup=2, env=None):
+def measure(python, argv, runs, warmup=2, env=None, cwd=None):
     """Fork `runs` checks from the small launcher; returns (per-run dicts, launcher peak KiB)."""
     launcher = subprocess.run(
         [python, "-I", "-S", "-c", LAUNCHER, str(runs + warmup), python, *argv],
-        check=True, capture_output=True, text=True, env=env,
+        check=True, capture_output=True, text=True, env=env, cwd=cwd,
     )  # fmt: skip
     report = json.loads(launcher.stdout)
     results = report["runs"][warmup:]  # warm-up runs fill the page cache
@@ -159,6 +161,13 @@ def report(label, results, launcher_kib):
         )
 
 
+def command(args, python, folder):
+    """(argv after the interpreter, working directory): the installed form unless --as-script."""
+    if args.as_script:
+        return [args.script], None
+    return list(AUTOSTOP_RUN), install_autostop(args.script, Path(folder) / "autostop", python)
+
+
 def measure_stop_path(python, args, port, folder):
     """The stop path, reported apart from the check: an idle verdict (--time 1, nothing open) without
     --dry-run imports boto3 and calls SageMaker (the local emulator).  Found Stopped: import, client and
@@ -173,15 +182,16 @@ def measure_stop_path(python, args, port, folder):
         metadata = Path(folder) / "stop-metadata.json"
         arn = sagemaker.describe_notebook_instance(NotebookInstanceName="bench-stop")["NotebookInstanceArn"]
         metadata.write_text(json.dumps({"ResourceName": "bench-stop", "ResourceArn": arn}))
-        argv = [args.script, "--time", "1", "--port", str(port), "--scheme", args.scheme, "--metadata-file",
+        run, cwd = command(args, python, folder)
+        argv = [*run, "--time", "1", "--port", str(port), "--scheme", args.scheme, "--metadata-file",
                 str(metadata), "--endpoint-url", emulator.url]  # fmt: skip
         env = dict(os.environ, **emulator.env())
         sagemaker.stop_notebook_instance(NotebookInstanceName="bench-stop")
-        report("stop: Stopped", *measure(python, argv, args.runs, env=env))
+        report("stop: Stopped", *measure(python, argv, args.runs, env=env, cwd=cwd))
         results, launcher_kib = [], 0
         for index in range(args.runs + 2):
             sagemaker.start_notebook_instance(NotebookInstanceName="bench-stop")
-            runs, launcher_kib = measure(python, argv, 1, warmup=0, env=env)
+            runs, launcher_kib = measure(python, argv, 1, warmup=0, env=env, cwd=cwd)
             status = sagemaker.describe_notebook_instance(NotebookInstanceName="bench-stop")["NotebookInstanceStatus"]
             if status not in ("Stopping", "Stopped"):
                 raise SystemExit(f"the stop path did not stop bench-stop (it is {status})")
@@ -196,6 +206,7 @@ def main():
     parser.add_argument("--python", default=sys.executable, help="Python that runs autostop.py (default: this one)")
     parser.add_argument("--script", default=str(AUTOSTOP), help="the script to measure (default: files/autostop.py)")
     parser.add_argument("--scheme", choices=("https", "http"), default="https", help="Jupyter scheme (default: https)")
+    parser.add_argument("--as-script", action="store_true", help="run `python SCRIPT` instead of the installed form")
     args = parser.parse_args()
 
     folder = tempfile.mkdtemp(prefix="autostop-bench-")
@@ -208,14 +219,15 @@ def main():
     version = subprocess.run(
         [python, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True, check=False
     )
-    print(f"# autostop.py check: python {version.stdout.strip()} ({python}), {args.scheme}, "
+    run, cwd = command(args, python, folder)
+    print(f"# autostop.py check: python {version.stdout.strip()} ({python}) {' '.join(run)}, {args.scheme}, "
           f"{args.runs} runs per count, load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs")  # fmt: skip
     try:
         for count in args.kernels:
             server.set_kernels(count)
-            argv = [args.script, "--time", "3600", "--dry-run", "--port", str(server.port), "--scheme", args.scheme,
+            argv = [*run, "--time", "3600", "--dry-run", "--port", str(server.port), "--scheme", args.scheme,
                     "--metadata-file", str(metadata)]  # fmt: skip
-            results, launcher_kib = measure(python, argv, args.runs)
+            results, launcher_kib = measure(python, argv, args.runs, cwd=cwd)
             report(f"kernels={count:<3}", results, launcher_kib)
         # The interpreter alone, measured the same way: the floor under the figures above.
         report("python -c pass", *measure(python, ["-c", "pass"], args.runs))

@@ -13,7 +13,9 @@ within --time seconds, or (unless --ignore-connections) any kernel has a client 
 A kernel stuck in ``starting`` is not busy.  With no kernels and no terminals, the server's start
 time stands in for the last activity.  Times are compared in UTC.
 
-Must run on Python 3.7+ with the standard library only; boto3 is imported only to stop.
+Must run on Python 3.7+ with the standard library only; boto3 is imported only to stop.  The
+on-start script runs it as ``python -E -S -m autostop`` from its folder, from bytecode compiled
+(checked against the source's hash) at install: no site-packages and no compiling on each tick.
 """
 
 import json
@@ -308,6 +310,12 @@ def _server_time(server, key):
 def stop_instance(name, region, endpoint_url=None, timeout=10):
     """Stop the instance if it is InService.  Returns (exit status, message)."""
     # pylint: disable=import-outside-toplevel
+    if sys.flags.no_site:
+        # The timer runs the check with -S (no site: the .pth files of a conda environment cost
+        # milliseconds on every tick); boto3 lives in site-packages, added now that a stop is due.
+        import site
+
+        site.main()
     try:
         import boto3
         from botocore.config import Config

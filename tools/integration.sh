@@ -4,7 +4,9 @@
 # (ansible-playbook, jupyter server, autostop.py) against the same emulator.
 set -uo pipefail
 read -ra targets <<< "${TARGETS:-}"
-read -ra pytest_args <<< "${PYTEST_ARGS:-}"
+# Shell words, quotes respected (PYTEST_ARGS="-k 'autostop or on_start'"), never evaluated.
+mapfile -t pytest_args < <(python3 -c 'import os, shlex; print("\n".join(shlex.split(os.environ.get("PYTEST_ARGS", ""))))')
+[[ -z ${pytest_args[0]:-} ]] && pytest_args=()
 COLL=$1
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 PY=$(command -v python)

@@ -2,7 +2,7 @@
 # Run test stages on a fresh copy of the collection and print a summary.
 #   tools/test.sh [sanity] [units] [integration] [lint]     (default: all four, in that order)
 # Narrower loops: BUILD=build-x (separate copy), SANITY_ARGS="--test pep8", TARGETS="lifecycle_config",
-# PYTEST_ARGS="-k name" (units and functional suites), MOLECULE=0 (skip the molecule scenario),
+# PYTEST_ARGS="-k 'a or b'" (units and functional suites; shell quoting), MOLECULE=0 (skip the molecule scenario),
 # TIMED=0 (skip the notebook_instance run with the timing model), CORE217=0 (skip the ansible-core 2.17 check).
 # Every stage runs even when an earlier one fails; the exit status is non-zero if any failed.
 set -uo pipefail
@@ -16,7 +16,9 @@ export ANSIBLE_COLLECTIONS_PATH="$REPO/$BUILD"
 export ANSIBLE_LOCAL_TEMP="$REPO/$BUILD/tmp" ANSIBLE_REMOTE_TEMP="$REPO/$BUILD/tmp"
 export ANSIBLE_NOCOLOR=1 NO_COLOR=1 MOLECULE_NO_COLOR=1 PY_COLORS=0
 read -ra sanity_args <<< "${SANITY_ARGS:-}"
-read -ra pytest_args <<< "${PYTEST_ARGS:-}"
+# Shell words, quotes respected (PYTEST_ARGS="-k 'autostop or on_start'"), never evaluated.
+mapfile -t pytest_args < <(python3 -c 'import os, shlex; print("\n".join(shlex.split(os.environ.get("PYTEST_ARGS", ""))))')
+[[ -z ${pytest_args[0]:-} ]] && pytest_args=()
 stages=("$@")
 [[ ${#stages[@]} -eq 0 ]] && stages=(sanity units integration lint)
 

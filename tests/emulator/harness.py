@@ -214,6 +214,25 @@ def stop_process_group(process, timeout=10):
             continue
 
 
+# What the on-start lifecycle script does after checking the digest (on-start.sh.j2): the copy in a
+# folder of its own, with bytecode checked against the source's hash, run as `python -E -S -m autostop`
+# from that folder.  The tests and the benchmark run autostop.py this way, as the notebook does.
+AUTOSTOP_RUN = ("-E", "-S", "-m", "autostop")
+
+
+def install_autostop(source, folder, python=sys.executable):
+    """Install autostop.py into ``folder`` as the on-start script does; returns the folder."""
+    os.makedirs(folder, exist_ok=True)
+    with open(source, "rb") as original, open(os.path.join(folder, "autostop.py"), "wb") as copy:
+        copy.write(original.read())
+    compile_it = (
+        "import py_compile as c, sys; "
+        "c.compile(sys.argv[1], doraise=True, invalidation_mode=c.PycInvalidationMode.CHECKED_HASH)"
+    )
+    subprocess.run([python, "-E", "-S", "-c", compile_it, os.path.join(folder, "autostop.py")], check=True)
+    return folder
+
+
 def _terminate_group(pid, timeout=10):
     """SIGTERM the server's process group, wait for it to go, SIGKILL it if it lingers."""
     for sig in (signal.SIGTERM, signal.SIGKILL):

@@ -282,14 +282,18 @@ def jupyter(_jupyter_pool):
 
 @pytest.fixture
 def autostop_runner(tmp_path):
-    """Run files/autostop.py as a process: ``run(*args, env=None) -> (returncode, log text)``."""
+    """Run files/autostop.py as a process, installed and started as the on-start script does
+    (``python -E -S -m autostop`` from its folder): ``run(*args, env=None) -> (returncode, log text)``."""
+    folder = harness.install_autostop(AUTOSTOP, tmp_path / "autostop")
 
     def run(*args, env=None, timeout=120):
         log = tmp_path / "autostop.log"
         if log.exists():
             log.unlink()
-        command = [sys.executable, str(AUTOSTOP), *map(str, args), "--log-file", str(log)]
-        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        command = [sys.executable, *harness.AUTOSTOP_RUN, *map(str, args), "--log-file", str(log)]
+        result = subprocess.run(
+            command, cwd=folder, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
         text = log.read_text() if log.exists() else ""
         return result.returncode, text + result.stdout + result.stderr
 

@@ -7,16 +7,15 @@ state (idle, busy kernel, terminal, open connection, down ...), runs autostop.py
 the notebook's status in the emulator afterwards.
 """
 
+import importlib.util
 import json
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
-
-AUTOSTOP = Path(__file__).resolve().parents[2] / "files" / "autostop.py"
+from conftest import AUTOSTOP, harness
 
 LIMIT = 3  # --time: short, so that "older than the limit" is a few seconds of waiting
 STOPPED = ("Stopping", "Stopped")  # the emulator may model the Stopping phase
@@ -219,17 +218,35 @@ def test_autostop_sagemaker_api_unreachable(jupyter, autostop_runner, emulator, 
     assert status_of(notebook["sagemaker"], notebook["name"]) == "InService"
 
 
-def test_autostop_busy_check_does_not_import_boto3(jupyter, autostop_runner, emulator, notebook):
+def test_autostop_busy_check_does_not_import_boto3(jupyter, emulator, notebook, tmp_path):
+    """A tick as the timer runs it: cached bytecode, no site-packages, no boto3."""
     server = jupyter()
     server.start_terminal()
+    folder = harness.install_autostop(AUTOSTOP, tmp_path / "autostop")
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", str(AUTOSTOP), "--time", "3600", "--port", str(server.port),
+        [sys.executable, "-X", "importtime", "-v", *harness.AUTOSTOP_RUN, "--time", "3600", "--port", str(server.port),
          "--metadata-file", notebook["metadata"]],
-        env=dict(emulator.env(), PATH="/usr/bin:/bin"), capture_output=True, text=True, timeout=60,
+        cwd=folder, env=dict(emulator.env(), PATH="/usr/bin:/bin"), capture_output=True, text=True, timeout=60,
         check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "busy: terminal" in result.stdout
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert {"socket", "ssl", "json"} <= imported  # the check itself, over https
-    assert not {"boto3", "botocore", "requests", "urllib3", "http.client", "argparse"} & imported
+    assert not {"site", "boto3", "botocore", "requests", "urllib3", "http.client", "argparse"} & imported
+    bytecode = importlib.util.cache_from_source(str(folder / "autostop.py"))
+    assert f"code object from '{bytecode}'" in result.stderr  # not compiled again on this tick
+
+
+def test_autostop_as_a_plain_script_stops_too(jupyter, emulator, notebook):
+    """Run by hand as `python autostop.py` (site-packages on the path from the start) it works alike."""
+    server = jupyter()
+    wait_until_old(server)
+    result = subprocess.run(
+        [sys.executable, str(AUTOSTOP), "--time", str(LIMIT), "--port", str(server.port), "--metadata-file",
+         notebook["metadata"], "--endpoint-url", emulator.url],
+        env=dict(emulator.env(), PATH="/usr/bin:/bin"), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "stop requested for autostop-test" in result.stdout
+    assert status_of(notebook["sagemaker"], notebook["name"]) in STOPPED

@@ -9,6 +9,7 @@ needs; nothing outside the temporary folder is touched.
 
 import base64
 import hashlib
+import importlib.util
 import json
 import os
 import shlex
@@ -71,9 +72,11 @@ case $1 in
     *) exit 2 ;;
 esac
 """,
-    # A Python stand-in: answers the probe (import boto3) with the status the test chose.
+    # A Python stand-in: answers the probe (import boto3) with the status the test chose, and hands
+    # the bytecode compilation to the real Python so that the installed copy is really compiled.
     "python": """#!/bin/bash
 printf '%s %s\\n' "$0" "$*" >>"$SANDBOX/calls/python"
+if [[ $* == *py_compile* ]]; then exec "$SANDBOX_REAL_PYTHON" "$@"; fi
 exit "${SANDBOX_PYTHON_STATUS:-0}"
 """,
 }
@@ -118,6 +121,7 @@ class Sandbox:
             "PATH": f"{self.bin}:{self.folder / 'tools'}",
             "AUTOSTOP_ROOT": str(self.root),
             "SANDBOX": str(self.folder),
+            "SANDBOX_REAL_PYTHON": sys.executable,
             "LC_ALL": "C",
             **env,
         }
@@ -141,6 +145,12 @@ class Sandbox:
     @property
     def installed(self):
         return self.root / "usr/local/lib/autostop/autostop.py"
+
+    def bytecode(self):
+        """(flags, source hash) of the installed copy's cached bytecode for the real Python."""
+        data = Path(importlib.util.cache_from_source(str(self.installed))).read_bytes()
+        assert data[:4] == importlib.util.MAGIC_NUMBER
+        return int.from_bytes(data[4:8], "little"), data[8:16]
 
     def unit(self, suffix):
         return (self.root / f"etc/systemd/system/sagemaker-autostop.{suffix}").read_text()
@@ -233,10 +243,13 @@ def test_on_start_systemd_path_installs_the_verified_script_and_a_timer(tmp_path
     ).split(" ")
     assert Path(target).parent == sandbox.installed.parent  # a temporary name beside the final one
     assert exec_start(sandbox) == [
-        str(sandbox.root / JSE), str(sandbox.installed), "--time", "3600", "--log-file", "/var/log/autostop.log",
+        str(sandbox.root / JSE), "-E", "-S", "-m", "autostop", "--time", "3600", "--log-file", "/var/log/autostop.log",
         "--endpoint-url", "https://api.sagemaker.eu-west-3.amazonaws.com",
     ]  # fmt: skip
     assert "Type=oneshot" in sandbox.unit("service")
+    assert f"WorkingDirectory={sandbox.installed.parent}\n" in sandbox.unit("service")  # where -m finds it
+    # Bytecode checked against the source's hash (PEP 552 flags 0b11), made from the verified copy.
+    assert sandbox.bytecode() == (0b11, importlib.util.source_hash(sandbox.installed.read_bytes()))
     assert "OnCalendar=*:0/5" in sandbox.unit("timer")
     assert sandbox.calls("systemctl") == [
         "daemon-reload", "enable sagemaker-autostop.timer", "restart sagemaker-autostop.timer"
@@ -266,7 +279,8 @@ def test_on_start_cron_path_keeps_exactly_one_entry(tmp_path):
     python3 = str(sandbox.bin / "python3")
     assert sandbox.crontab() == [
         USER_CRON,
-        f"*/5 * * * * {python3} {sandbox.installed} --time 3600 --log-file /var/log/autostop.log "
+        f"*/5 * * * * cd {sandbox.installed.parent} && {python3} -E -S -m autostop --time 3600 "
+        "--log-file /var/log/autostop.log "
         "--endpoint-url https://api.sagemaker.eu-west-3.amazonaws.com --ignore-connections "
         "# secure_sagemaker.notebooks autostop",
     ]
@@ -293,6 +307,17 @@ def test_on_start_refuses_a_copy_with_another_hash(tmp_path):
     assert sandbox.calls("systemctl") == [] and sandbox.calls("crontab") == []
 
 
+def test_on_start_refuses_a_copy_its_python_cannot_compile(tmp_path):
+    # The digest matches (the role pinned this very object), but the chosen Python cannot run it.
+    broken = b"def broken(:\n"
+    sandbox = Sandbox(tmp_path, systemd=True, jse=True)
+    sandbox.put_object(broken)
+    result = sandbox.run(render(autostop_sha256=hashlib.sha256(broken).hexdigest()))
+    assert result.returncode == 1
+    assert f"{sandbox.installed} does not compile with {sandbox.root / JSE}" in result.stdout
+    assert sandbox.calls("systemctl") == [] and sandbox.calls("crontab") == []
+
+
 def test_on_start_fails_when_the_bucket_cannot_be_read(tmp_path):
     sandbox = Sandbox(tmp_path, systemd=True, jse=True)
     result = sandbox.run(render(), SANDBOX_AWS_FAIL="1")
@@ -310,7 +335,9 @@ def test_on_start_python_choice(tmp_path):
     assert [line.split()[0] for line in sandbox.calls("python")] == [
         str(sandbox.root / JSE),
         str(sandbox.bin / "python3"),
+        str(sandbox.bin / "python3"),  # the chosen one compiles the installed copy
     ]
+    assert "py_compile" in sandbox.calls("python")[-1]
     # No usable Python at all: the start fails and says why.
     sandbox = Sandbox(tmp_path / "b", systemd=True, python3=False)
     result = sandbox.run(render())
@@ -335,10 +362,12 @@ def test_on_start_installed_command_is_accepted_by_autostop(tmp_path):
     assert "--ignore-connections" in command
     metadata = tmp_path / "metadata.json"
     metadata.write_text(json.dumps({"ResourceName": "nb", "ResourceArn": "arn:aws:sagemaker:eu-west-3:1:x/nb"}))
-    # The real Python in place of the stand-in; Jupyter is not running on port 1: a logged doubt.
+    # The real Python in place of the stand-in, from the unit's working directory, where -m finds the
+    # installed copy; Jupyter is not running on port 1: a logged doubt.
+    workdir = next(line for line in sandbox.unit("service").splitlines() if line.startswith("WorkingDirectory="))
     result = subprocess.run(
         [sys.executable, *command[1:], "--port", "1", "--metadata-file", str(metadata)],
-        capture_output=True, text=True, timeout=60,
+        cwd=workdir.split("=", 1)[1], capture_output=True, text=True, timeout=60,
         check=False,
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
