@@ -245,6 +245,16 @@ def _wanted(params, field):
     return value
 
 
+def kms_key_ref(value):
+    """A KMS key reference as compared: the key ID of a key ARN, alias/NAME of an alias ARN, any other
+    form as given.  SageMaker takes either form, so a key given by ID and described by ARN (or the
+    reverse) is the same key; an alias and the key behind it cannot be told apart without KMS."""
+    parts = (value or "").split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and parts[2] == "kms":
+        return parts[5][len("key/") :] if parts[5].startswith("key/") else parts[5]
+    return value or ""
+
+
 def differences(current, params):
     """Compare a ``view()`` with the options; omitted options (None) are left as they are.
 
@@ -255,6 +265,8 @@ def differences(current, params):
     for field in CREATE_ONLY + UPDATABLE:
         wanted = _wanted(params, field)
         if wanted is None or wanted == current.get(field):
+            continue
+        if field == "kms_key_id" and kms_key_ref(wanted) == kms_key_ref(current.get(field)):
             continue
         change = (field, current.get(field), wanted)
         if field in CREATE_ONLY or (field == "volume_size_in_gb" and wanted < current.get(field)):

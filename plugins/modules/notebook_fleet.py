@@ -68,7 +68,7 @@ options:
         type: str
         choices: [Enabled, Disabled]
       kms_key_id:
-        description: The KMS key of the storage volume. Create-only.
+        description: The KMS key of the storage volume (key ID or ARN, alias name or ARN). Create-only.
         type: str
       volume_size_in_gb:
         description: Storage volume size, 5 to 16384 GB; it can only grow.

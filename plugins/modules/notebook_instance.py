@@ -83,7 +83,9 @@ options:
     choices: [Enabled, Disabled]
   kms_key_id:
     description:
-      - The KMS key that encrypts the storage volume, as AWS describes it (compared as a string). Create-only.
+      - The KMS key that encrypts the storage volume, as a key ID, key ARN, alias name or alias ARN. Create-only.
+      - A key ARN and its key ID (an alias ARN and C(alias/NAME)) count as the same key; an alias and the key it
+        points to count as different, since telling them apart needs a KMS call.
     type: str
   volume_size_in_gb:
     description:

@@ -295,6 +295,28 @@ def test_same_values_are_no_difference():
     assert differences(view(DESCRIBED), same) == ([], [])
 
 
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/" + KEY_ID
+
+
+@pytest.mark.parametrize(
+    "described, wanted, same",
+    [
+        (KEY_ARN, KEY_ID, True),
+        (KEY_ID, KEY_ARN, True),
+        ("arn:aws-cn:kms:cn-north-1:123456789012:alias/nb", "alias/nb", True),
+        (KEY_ARN, "arn:aws:kms:eu-west-1:123456789012:key/other", False),
+        (KEY_ARN, "alias/nb", False),  # an alias is not resolved
+        ("", KEY_ID, False),
+        (KEY_ID, "", False),
+    ],
+)
+def test_kms_key_forms(described, wanted, same):
+    create_only, updates = differences(view(dict(DESCRIBED, KmsKeyId=described)), params(kms_key_id=wanted))
+    assert updates == []
+    assert create_only == ([] if same else [("kms_key_id", described, wanted)])
+
+
 def test_create_only_changes_and_shrink_are_refused():
     wanted = params(
         subnet_id="subnet-2",
