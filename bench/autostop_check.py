@@ -5,7 +5,7 @@
 
 Starts a real ``jupyter server`` (https with a self-signed certificate and no token, as on
 SageMaker), opens 0, 5 and 50 kernels, and runs ``autostop.py --time 3600 --dry-run`` several times
-for each count, installed and started as the on-start script does it (``python -E -S -m autostop``
+for each count, installed and started as the on-start script does it (``python -E -s -S -m autostop``
 from its folder, bytecode compiled at install; ``--as-script`` measures ``python autostop.py``
 instead); prints the median (and range) of each figure, one line per figure.  Target: at most
 70 ms and 24 MiB with 5 kernels on the dev machine.

@@ -14,7 +14,7 @@ A kernel stuck in ``starting`` is not busy.  With no kernels and no terminals, t
 time stands in for the last activity.  Times are compared in UTC.
 
 Must run on Python 3.7+ with the standard library only; boto3 is imported only to stop.  The
-on-start script runs it as ``python -E -S -m autostop`` from its folder, from bytecode compiled
+on-start script runs it as ``python -E -s -S -m autostop`` from its folder, from bytecode compiled
 (checked against the source's hash) at install: no site-packages and no compiling on each tick.
 """
 

@@ -5,8 +5,10 @@
 set -uo pipefail
 read -ra targets <<< "${TARGETS:-}"
 # Shell words, quotes respected (PYTEST_ARGS="-k 'autostop or on_start'"), never evaluated.
-mapfile -t pytest_args < <(python3 -c 'import os, shlex; print("\n".join(shlex.split(os.environ.get("PYTEST_ARGS", ""))))')
-[[ -z ${pytest_args[0]:-} ]] && pytest_args=()
+words=$(python3 -c 'import os, shlex; print("\n".join(shlex.split(os.environ.get("PYTEST_ARGS", ""))))') \
+    || { echo "PYTEST_ARGS is not valid shell quoting: ${PYTEST_ARGS:-}" >&2; exit 2; }
+pytest_args=()
+[[ -n $words ]] && mapfile -t pytest_args <<< "$words"
 COLL=$1
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 PY=$(command -v python)

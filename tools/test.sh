@@ -17,8 +17,10 @@ export ANSIBLE_LOCAL_TEMP="$REPO/$BUILD/tmp" ANSIBLE_REMOTE_TEMP="$REPO/$BUILD/t
 export ANSIBLE_NOCOLOR=1 NO_COLOR=1 MOLECULE_NO_COLOR=1 PY_COLORS=0
 read -ra sanity_args <<< "${SANITY_ARGS:-}"
 # Shell words, quotes respected (PYTEST_ARGS="-k 'autostop or on_start'"), never evaluated.
-mapfile -t pytest_args < <(python3 -c 'import os, shlex; print("\n".join(shlex.split(os.environ.get("PYTEST_ARGS", ""))))')
-[[ -z ${pytest_args[0]:-} ]] && pytest_args=()
+words=$(python3 -c 'import os, shlex; print("\n".join(shlex.split(os.environ.get("PYTEST_ARGS", ""))))') \
+    || { echo "PYTEST_ARGS is not valid shell quoting: ${PYTEST_ARGS:-}" >&2; exit 2; }
+pytest_args=()
+[[ -n $words ]] && mapfile -t pytest_args <<< "$words"
 stages=("$@")
 [[ ${#stages[@]} -eq 0 ]] && stages=(sanity units integration lint)
 

@@ -10,9 +10,11 @@ __metaclass__ = type
 import functools
 
 try:
+    from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 except ImportError:  # handled by AnsibleAWSModule
     BotoCoreError = ClientError = Exception
+    Config = None
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -60,9 +62,19 @@ class NotebooksError(Exception):
         self.details = details
 
 
+# botocore's own attempts under each of those tries (it also retries dropped connections, which the
+# policy above does not see), fixed at its standard default: AWS_MAX_ATTEMPTS, which site.yml raises
+# for the amazon.aws modules, would otherwise multiply with the 8 tries (10 x 8 on a persistent 5xx).
+BOTOCORE_RETRIES = {"mode": "standard", "total_max_attempts": 3}
+
+
 def client(module, service, **extra):
     """A boto3 client with the collection's retry policy (call methods with ``aws_retry=True``);
     ``extra`` goes to boto3 (``config`` is merged into amazon.aws's)."""
+    config = Config(retries=dict(BOTOCORE_RETRIES))
+    if extra.get("config") is not None:
+        config = config.merge(extra["config"])
+    extra["config"] = config
     return module.client(service, retry_decorator=RETRY, **extra)
 
 

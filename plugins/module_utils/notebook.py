@@ -245,28 +245,29 @@ def _wanted(params, field):
     return value
 
 
-def kms_key_ref(value):
-    """A KMS key reference as compared: the key ID of a key ARN, alias/NAME of an alias ARN, any other
-    form as given.  SageMaker takes either form, so a key given by ID and described by ARN (or the
-    reverse) is the same key; an alias and the key behind it cannot be told apart without KMS."""
-    parts = (value or "").split(":", 5)
-    if len(parts) == 6 and parts[0] == "arn" and parts[2] == "kms":
-        return parts[5][len("key/") :] if parts[5].startswith("key/") else parts[5]
-    return value or ""
+def kms_key_arn(value, home):
+    """A KMS key reference as an ARN.  SageMaker resolves a key ID or alias/NAME in the notebook's own
+    partition, region and account (``home``: the notebook's ARN), so the same is done here; an ARN
+    stays as it is.  An alias and the key behind it still differ: telling them apart needs KMS."""
+    parts = (home or "").split(":")
+    if not value or value.startswith("arn:") or len(parts) < 5:
+        return value or ""
+    resource = value if value.startswith("alias/") else "key/" + value
+    return "arn:%s:kms:%s:%s:%s" % (parts[1], parts[3], parts[4], resource)
 
 
-def differences(current, params):
+def differences(current, params, arn=None):
     """Compare a ``view()`` with the options; omitted options (None) are left as they are.
 
     Returns (create_only, updates): lists of (field, current, wanted).  A smaller volume counts as
-    create-only: AWS only grows the ML storage volume.
+    create-only: AWS only grows the ML storage volume.  ``arn``: the notebook's, for KMS key forms.
     """
     create_only, updates = [], []
     for field in CREATE_ONLY + UPDATABLE:
         wanted = _wanted(params, field)
         if wanted is None or wanted == current.get(field):
             continue
-        if field == "kms_key_id" and kms_key_ref(wanted) == kms_key_ref(current.get(field)):
+        if field == "kms_key_id" and kms_key_arn(wanted, arn) == kms_key_arn(current.get(field), arn):
             continue
         change = (field, current.get(field), wanted)
         if field in CREATE_ONLY or (field == "volume_size_in_gb" and wanted < current.get(field)):
@@ -606,7 +607,7 @@ def _reconcile(sagemaker, params, check_mode, warn, poll_args):
             validate_create(params)
             request = create_request(params)
     else:
-        create_only, updates = differences(before, params)
+        create_only, updates = differences(before, params, described["NotebookInstanceArn"])
         if create_only:
             raise NotebooksError(
                 refusal(name, create_only),

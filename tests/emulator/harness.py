@@ -215,9 +215,9 @@ def stop_process_group(process, timeout=10):
 
 
 # What the on-start lifecycle script does after checking the digest (on-start.sh.j2): the copy in a
-# folder of its own, with bytecode checked against the source's hash, run as `python -E -S -m autostop`
+# folder of its own, with bytecode checked against the source's hash, run as `python -E -s -S -m autostop`
 # from that folder.  The tests and the benchmark run autostop.py this way, as the notebook does.
-AUTOSTOP_RUN = ("-E", "-S", "-m", "autostop")
+AUTOSTOP_RUN = ("-E", "-s", "-S", "-m", "autostop")
 
 
 def install_autostop(source, folder, python=sys.executable):

@@ -283,7 +283,7 @@ def jupyter(_jupyter_pool):
 @pytest.fixture
 def autostop_runner(tmp_path):
     """Run files/autostop.py as a process, installed and started as the on-start script does
-    (``python -E -S -m autostop`` from its folder): ``run(*args, env=None) -> (returncode, log text)``."""
+    (``python -E -s -S -m autostop`` from its folder): ``run(*args, env=None) -> (returncode, log text)``."""
     folder = harness.install_autostop(AUTOSTOP, tmp_path / "autostop")
 
     def run(*args, env=None, timeout=120):

@@ -277,10 +277,11 @@ def test_persistent_sagemaker_failure_stops_with_the_call_named_and_notebooks_un
 
 def check_persistent_failure(emulator, network, tmp_path):
     before = dump_state(emulator, keep_times=True)
-    # botocore's own retries off (one attempt per call): the count below is then the collection's.
-    single = {"AWS_MAX_ATTEMPTS": "1", "AWS_RETRY_MODE": "standard"}
+    # A budget of 10 in the environment (what site.yml gives the amazon.aws modules) must not
+    # multiply with the collection's own tries: its clients pin botocore to 3 attempts.
+    budget = {"AWS_MAX_ATTEMPTS": "10", "AWS_RETRY_MODE": "standard"}
     with FaultProxy(emulator, kind="5xx", fraction=1.0, service="sagemaker", max_seconds=400) as proxy:
-        rc, output, seconds = site(proxy.url, emulator, tmp_path, network, extra_env=single)
+        rc, output, seconds = site(proxy.url, emulator, tmp_path, network, extra_env=budget)
         stats = proxy.stats()
     print("persistent SageMaker failure: failed after %.0f s, %d faults, %d retries: %s"
           % (seconds, stats["faults"], stats["retries"], stats["by_action"]))  # fmt: skip
@@ -289,8 +290,9 @@ def check_persistent_failure(emulator, network, tmp_path):
     assert "AWS call failed" in failed and "when calling the DescribeNotebookInstanceLifecycleConfig operation" in (
         failed
     ), failed[:2000]
-    # Bounded: the first SageMaker call was tried 8 times (aws.RETRY, retries=8), nothing after it ran.
-    assert stats["by_action"] == {"sagemaker:DescribeNotebookInstanceLifecycleConfig": 8}
+    # Bounded: the first SageMaker call was tried 8 times (aws.RETRY, retries=8) of 3 attempts each
+    # (aws.BOTOCORE_RETRIES), nothing after it ran.
+    assert stats["by_action"] == {"sagemaker:DescribeNotebookInstanceLifecycleConfig": 8 * 3}
     assert seconds < 240
     assert dump_state(emulator, keep_times=True) == before
     assert statuses(emulator) == {NOTEBOOKS[0]: "InService", NOTEBOOKS[1]: "Stopped"}
@@ -316,7 +318,7 @@ def test_failed_update_after_stop_restores_in_service(emulator, reference, tmp_p
         command = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-m",
                    "secure_sagemaker.notebooks.notebook_instance", "-a", json.dumps(args),
                    "-e", "ansible_python_interpreter=%s" % sys.executable]  # fmt: skip
-        env = dict(os.environ, ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_NOCOLOR="1", AWS_MAX_ATTEMPTS="1",
+        env = dict(os.environ, ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_NOCOLOR="1", AWS_MAX_ATTEMPTS="10",
                    AWS_RETRY_MODE="standard")  # fmt: skip
         env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(COLLECTION.parents[2]))
         started = time.monotonic()
@@ -333,7 +335,7 @@ def test_failed_update_after_stop_restores_in_service(emulator, reference, tmp_p
     assert "update_notebook_instance failed for notebook instance %s" % NOTEBOOKS[0] in output, output[-3000:]
     assert re.search(r'"error_code": "(InternalFailure|ServiceUnavailable)"', output), output[-3000:]
     assert re.search(r'"actions": \[\s*"stop",\s*"start"\s*\]', output), output[-3000:]
-    assert stats["by_action"] == {"sagemaker:UpdateNotebookInstance": 8}
+    assert stats["by_action"] == {"sagemaker:UpdateNotebookInstance": 8 * 3}  # tries x botocore attempts
     # The module stopped the notebook, the update failed, the notebook runs again unchanged.
     assert requests.get("StopNotebookInstance") == 1 and requests.get("StartNotebookInstance") == 1, requests
     after = sm.describe_notebook_instance(NotebookInstanceName=NOTEBOOKS[0])

@@ -243,8 +243,8 @@ def test_on_start_systemd_path_installs_the_verified_script_and_a_timer(tmp_path
     ).split(" ")
     assert Path(target).parent == sandbox.installed.parent  # a temporary name beside the final one
     assert exec_start(sandbox) == [
-        str(sandbox.root / JSE), "-E", "-S", "-m", "autostop", "--time", "3600", "--log-file", "/var/log/autostop.log",
-        "--endpoint-url", "https://api.sagemaker.eu-west-3.amazonaws.com",
+        str(sandbox.root / JSE), "-E", "-s", "-S", "-m", "autostop", "--time", "3600",
+        "--log-file", "/var/log/autostop.log", "--endpoint-url", "https://api.sagemaker.eu-west-3.amazonaws.com",
     ]  # fmt: skip
     assert "Type=oneshot" in sandbox.unit("service")
     assert f"WorkingDirectory={sandbox.installed.parent}\n" in sandbox.unit("service")  # where -m finds it
@@ -279,7 +279,7 @@ def test_on_start_cron_path_keeps_exactly_one_entry(tmp_path):
     python3 = str(sandbox.bin / "python3")
     assert sandbox.crontab() == [
         USER_CRON,
-        f"*/5 * * * * cd {sandbox.installed.parent} && {python3} -E -S -m autostop --time 3600 "
+        f"*/5 * * * * cd {sandbox.installed.parent} && {python3} -E -s -S -m autostop --time 3600 "
         "--log-file /var/log/autostop.log "
         "--endpoint-url https://api.sagemaker.eu-west-3.amazonaws.com --ignore-connections "
         "# secure_sagemaker.notebooks autostop",

@@ -296,7 +296,7 @@ def test_same_values_are_no_difference():
 
 
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
-KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/" + KEY_ID
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/" + KEY_ID  # DESCRIBED's region and account
 
 
 @pytest.mark.parametrize(
@@ -304,15 +304,19 @@ KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/" + KEY_ID
     [
         (KEY_ARN, KEY_ID, True),
         (KEY_ID, KEY_ARN, True),
-        ("arn:aws-cn:kms:cn-north-1:123456789012:alias/nb", "alias/nb", True),
-        (KEY_ARN, "arn:aws:kms:eu-west-1:123456789012:key/other", False),
+        ("arn:aws:kms:us-east-1:123456789012:alias/nb", "alias/nb", True),
+        (KEY_ARN, "arn:aws:kms:us-east-1:123456789012:key/other", False),
         (KEY_ARN, "alias/nb", False),  # an alias is not resolved
+        ("arn:aws:kms:us-east-1:222222222222:alias/nb", "alias/nb", False),  # another account's alias
+        ("arn:aws:kms:eu-west-1:123456789012:key/mrk-1", "mrk-1", False),  # a multi-Region replica elsewhere
+        ("arn:aws-cn:kms:us-east-1:123456789012:key/" + KEY_ID, KEY_ID, False),  # another partition
         ("", KEY_ID, False),
         (KEY_ID, "", False),
     ],
 )
 def test_kms_key_forms(described, wanted, same):
-    create_only, updates = differences(view(dict(DESCRIBED, KmsKeyId=described)), params(kms_key_id=wanted))
+    notebook = dict(DESCRIBED, KmsKeyId=described)
+    create_only, updates = differences(view(notebook), params(kms_key_id=wanted), notebook["NotebookInstanceArn"])
     assert updates == []
     assert create_only == ([] if same else [("kms_key_id", described, wanted)])
 
