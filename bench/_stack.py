@@ -11,10 +11,9 @@ import sys
 import tempfile
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "tests", "emulator"))
+from tests.emulator import Emulator
 
-from harness import Emulator  # noqa: E402  (path above)
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 WRITE = re.compile(
     r"^(Create|Put|Update|Delete|Modify|Add|Attach|Detach|Authorize|Revoke|Start|Stop|Tag|Untag|"

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 # Copyright: secure_sagemaker.notebooks contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Cost of one idle check of files/autostop.py as a whole process: wall time and peak RSS.
@@ -18,7 +17,7 @@ Python would report this process's size.  Each run is forked from a small launch
 -S``, a few MiB) and measured with wait4(); the launcher's own high-water mark is printed beside
 it, and ``python -c pass`` measured the same way gives the floor (and shows how loaded the machine is).
 
-    .venv/bin/python bench/autostop_check.py [--runs 15] [--kernels 0 5 50] [--python PATH] [--script PATH]
+    .venv/bin/python -m bench.autostop_check [--runs 15] [--kernels 0 5 50] [--python PATH] [--script PATH]
                                              [--scheme https|http] [--as-script]
 """
 
@@ -35,8 +34,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "emulator"))
-from harness import AUTOSTOP_RUN, Emulator, free_port, install_autostop, stop_process_group  # noqa: E402
+from tests.emulator.harness import AUTOSTOP_RUN, Emulator, free_port, install_autostop, stop_process_group
 
 AUTOSTOP = Path(__file__).resolve().parents[1] / "files" / "autostop.py"
 

@@ -5,16 +5,13 @@ emulator's timing model at S seconds per phase.  One after another would take ab
 role's one notebook_fleet task restarts them concurrently.  Prints the wall time of the restarting
 run and of that task (profile_tasks), which is the restart.
 
-    python bench/fleet_restart.py [--notebooks 20] [--phase-seconds 10]
+    python -m bench.fleet_restart [--notebooks 20] [--phase-seconds 10]
 """
 
 import argparse
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from _stack import Stack, summarize  # noqa: E402
+from bench._stack import Stack, summarize
 
 # roles/isolated_notebook/tasks/notebooks.yml: reconciles and restarts the fleet.
 RESTART_TASKS = ("Create, reconcile and restart the notebooks",)

@@ -7,7 +7,7 @@ on the controller's host) with nothing to change: median wall and CPU time over 
 RSS, and the import time by top-level package (``python -X importtime``).  The same no-op through
 ``ansible localhost -m`` shows what a task costs with the controller around it.
 
-    python bench/module_startup.py [--runs 15]
+    python -m bench.module_startup [--runs 15]
 """
 
 import argparse
@@ -21,10 +21,8 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from _stack import REPO, collection_path  # noqa: E402
-from harness import Emulator  # noqa: E402  (on the path through _stack)
+from bench._stack import REPO, collection_path
+from tests.emulator import Emulator
 
 FQCN = "secure_sagemaker.notebooks"
 SCRIPT = "#!/bin/bash\necho start\n"

@@ -3,17 +3,14 @@
 """First converge and no-op re-run of playbooks/site.yml with 1, 10 and 50 notebooks: wall time,
 tasks executed and AWS calls by service (counted at the emulator).  Prints one line per figure.
 
-    python bench/stack_runs.py [--notebooks 1 10 50]
+    python -m bench.stack_runs [--notebooks 1 10 50]
 """
 
 import argparse
 import json
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from _stack import Stack, summarize  # noqa: E402
+from bench._stack import Stack, summarize
 
 
 def main():

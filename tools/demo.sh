@@ -10,8 +10,8 @@ rm -rf "$STATE" && mkdir -p "$STATE"
 BUILD=build tools/collection_tree.sh >/dev/null
 export ANSIBLE_COLLECTIONS_PATH="$REPO/build" ANSIBLE_LOCAL_TEMP="$STATE/tmp" ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-0}
 
-python tests/emulator/harness.py start --tls --state-dir "$STATE" --log "$STATE/emulator.log" >/dev/null
-trap 'python tests/emulator/harness.py stop --state-dir "$STATE"' EXIT
+python -m tests.emulator start --tls --state-dir "$STATE" --log "$STATE/emulator.log" >/dev/null
+trap 'python -m tests.emulator stop --state-dir "$STATE"' EXIT
 eval "$(python -c 'import json,shlex,sys; e=json.load(open(sys.argv[1]))["env"]; print("\n".join(f"export {k}={shlex.quote(v)}" for k,v in e.items()))' "$STATE/emulator.json")"
 echo "emulator: $AWS_ENDPOINT_URL (TLS, CA $AWS_CA_BUNDLE)"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Integration stage, run inside `harness.py run` (AWS_ENDPOINT_URL points at the emulator):
+# Integration stage, run inside `python -m tests.emulator run` (AWS_ENDPOINT_URL points at the emulator):
 # ansible-test integration targets, then the pytest suites that drive real programs
 # (ansible-playbook, jupyter server, autostop.py) against the same emulator.
 set -uo pipefail
@@ -20,7 +20,7 @@ aws_secret_key: "$AWS_SECRET_ACCESS_KEY"
 aws_region: "$AWS_DEFAULT_REGION"
 aws_ca_bundle: "${AWS_CA_BUNDLE:-}"
 aws_requests_url: "$AWS_ENDPOINT_URL/moto-api/request-counts"
-aws_probe: "$PY $REPO/tests/emulator/probe.py --endpoint-url $AWS_ENDPOINT_URL --ca-bundle=${AWS_CA_BUNDLE:-}"
+aws_probe: "env PYTHONPATH=$REPO $PY -m tests.emulator.probe --endpoint-url $AWS_ENDPOINT_URL --ca-bundle=${AWS_CA_BUNDLE:-}"
 ansible_python_interpreter: "$PY"
 YAML
 status=0

@@ -6,5 +6,6 @@ COLL=$1
 SCENARIO=${2:-isolated_notebook}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$COLL"
-exec python "$REPO/tests/emulator/harness.py" run --tls --log "$REPO/${BUILD:-build}/molecule-emulator.log" -- \
+# From the copy: molecule finds its scenarios there, and `-m` finds the copy's tests/emulator.
+exec python -m tests.emulator run --tls --log "$REPO/${BUILD:-build}/molecule-emulator.log" -- \
     molecule test --scenario-name "$SCENARIO"

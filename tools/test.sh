@@ -3,7 +3,8 @@
 #   tools/test.sh [sanity] [units] [integration] [lint]     (default: all four, in that order)
 # Narrower loops: BUILD=build-x (separate copy), SANITY_ARGS="--test pep8", TARGETS="lifecycle_config",
 # PYTEST_ARGS="-k 'a or b'" (units and functional suites; shell quoting), MOLECULE=0 (skip the molecule scenario),
-# TIMED=0 (skip the notebook_instance run with the timing model), CORE217=0 (skip the ansible-core 2.17 check).
+# TIMED=0 (skip the notebook_instance run with the timing model), CORE217=0 (skip the ansible-core 2.17 check),
+# FUNCTIONAL=0 (skip the tests/functional suites).  `make help` lists them with an example each.
 # Every stage runs even when an earlier one fails; the exit status is non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -38,7 +39,7 @@ run_stage() {
         integration)
             # Targets and functional suites share one emulator; molecule gets a fresh one.
             local rc=0
-            python tests/emulator/harness.py run --tls --log "$REPO/$BUILD/emulator.log" -- tools/integration.sh "$COLL" || rc=1
+            python -m tests.emulator run --tls --log "$REPO/$BUILD/emulator.log" -- tools/integration.sh "$COLL" || rc=1
             # notebook_instance and notebook_fleet once more with the timing model on: every Pending,
             # Stopping and Updating phase takes 2 s, so each wait really waits (TIMED=0 skips it).
             local timed=()
@@ -47,7 +48,7 @@ run_stage() {
             done
             if [[ ${TIMED:-1} == 1 && ${#timed[@]} -gt 0 ]]; then
                 echo "----- ${timed[*]} with the timing model (2 s per phase)"
-                python tests/emulator/harness.py run --tls --phase-seconds 2 --log "$REPO/$BUILD/emulator-timed.log" -- \
+                python -m tests.emulator run --tls --phase-seconds 2 --log "$REPO/$BUILD/emulator-timed.log" -- \
                     env TARGETS="${timed[*]}" FUNCTIONAL=0 CORE217=0 tools/integration.sh "$COLL" || rc=1
             fi
             if [[ ${MOLECULE:-1} == 1 ]]; then tools/molecule.sh "$COLL" || rc=1; fi

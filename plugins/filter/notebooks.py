@@ -7,7 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import isolation, notebook, policies
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import arn, isolation, notebook, policies
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.vpc_endpoint import FAILED_STATES, GONE_STATES
 
 
 def with_defaults(item, defaults, common_tags=None):
@@ -58,7 +59,6 @@ def unknown_instance_types(instance_types):
 STACK_TAG = "isolated-notebook-stack"
 # (short service, endpoint type) that the role keeps one of per VPC.
 STACK_ENDPOINTS = (("s3", "Gateway"), ("sagemaker.api", "Interface"))
-GONE = ("deleting", "deleted", "rejected", "failed", "expired")
 
 
 def stack_endpoints(endpoints, region, stack):
@@ -69,7 +69,7 @@ def stack_endpoints(endpoints, region, stack):
     for endpoint in endpoints or []:
         if wanted.get(endpoint.get("service_name")) != endpoint.get("vpc_endpoint_type"):
             continue
-        if str(endpoint.get("state", "")).lower() in GONE:
+        if str(endpoint.get("state", "")).lower() in GONE_STATES + FAILED_STATES:
             continue
         tags = endpoint.get("tags") or []
         if isinstance(tags, list):  # ec2_vpc_endpoint_info: [{key, value}]
@@ -85,6 +85,11 @@ def stack_endpoints(endpoints, region, stack):
     return sorted_out
 
 
+def name_error(value, field="name", max_length=arn.NAME_MAX):
+    """The role's check of a SageMaker name: arn.py's one rule and message ("" when the name is valid)."""
+    return arn.name_error(value, field, max_length=max_length) or ""
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -92,8 +97,9 @@ class FilterModule(object):
             "job_summary": job_summary,
             "offending_routes": isolation.offending_routes,
             "effective_route_table": isolation.effective_route_table,
-            "principal_arn": policies.principal_arn,
-            "partition": policies.partition_of,
+            "principal_arn": arn.principal_arn,
+            "partition": arn.partition_of,
+            "name_error": name_error,
             "s3_read_policy": policies.s3_read_policy,
             "kms_key_arn": policies.kms_key_arn,
             "autostop_policy": policies.autostop_policy,

@@ -50,8 +50,6 @@ def retry(func):
 
 RETRY = retry
 
-AWS_ERRORS = (BotoCoreError, ClientError)
-
 
 class NotebooksError(Exception):
     """A failure the module reports as is; ``details`` go into the failure result."""
@@ -101,17 +99,44 @@ def snake(resource):
     return camel_dict_to_snake_dict(resource or {}, ignore_list=["Tags"])
 
 
+# --- the read layer: every module and the audit read through these two -----------------------------
+
+
+def describe_or_none(call, missing=is_not_found, **kwargs):
+    """``call(**kwargs)`` with the retry policy, without ``ResponseMetadata``; None when the resource
+    does not exist.  ``missing``: a predicate on the error (SageMaker's ValidationException wording,
+    the default) or a tuple of error codes (EC2's ``InvalidVpcEndpointId.NotFound``)."""
+    try:
+        response = call(aws_retry=True, **kwargs)
+    except (BotoCoreError, ClientError) as e:
+        if missing(e) if callable(missing) else error_code(e) in missing:
+            return None
+        raise
+    response = dict(response)
+    response.pop("ResponseMetadata", None)
+    return response
+
+
 @RETRY
 def paginate_all(client, operation, **kwargs):
     """Every page of ``operation`` merged into one response.
 
-    A paginator's calls cannot take ``aws_retry``: the whole listing is retried instead.
+    botocore's paginator knows each operation's token (NextToken, Marker/IsTruncated, ...), so one
+    helper covers them all.  A paginator's calls cannot take ``aws_retry``: the whole listing is
+    retried instead.
     """
     return client.get_paginator(operation).paginate(**kwargs).build_full_result()
 
 
+def pages(client, operation, key, page_size=None, **kwargs):
+    """The items under ``key`` of every page of ``operation`` (a list)."""
+    if page_size:
+        kwargs["PaginationConfig"] = {"PageSize": page_size}
+    return paginate_all(client, operation, **kwargs).get(key) or []
+
+
 def get_tags(sagemaker, arn):
-    return boto3_tag_list_to_ansible_dict(paginate_all(sagemaker, "list_tags", ResourceArn=arn).get("Tags", []))
+    return boto3_tag_list_to_ansible_dict(pages(sagemaker, "list_tags", "Tags", ResourceArn=arn))
 
 
 def reconcile_tags(sagemaker, arn, current, wanted, purge, check_mode):
@@ -140,10 +165,20 @@ def tag_list(tags):
 
 
 def run(module, function, *args, **kwargs):
-    """Run a module's logic and turn its exceptions into fail_json; main() stays one line."""
+    """The one module contract: ``function(module, ...)`` returns the module result or raises
+    NotebooksError (its ``details`` go into the failure result).  Only this calls exit_json and
+    fail_json, and it drops ``diff`` when diff mode is off, so main() stays one line."""
     try:
-        return function(module, *args, **kwargs)
+        result = function(module, *args, **kwargs)
     except NotebooksError as e:
-        module.fail_json(msg=e.msg, **e.details)
+        module.fail_json(msg=e.msg, **_without_diff(module, e.details))
     except (BotoCoreError, ClientError) as e:
         module.fail_json_aws(e, msg="AWS call failed")
+    module.exit_json(**_without_diff(module, result))
+
+
+def _without_diff(module, result):
+    result = dict(result)
+    if not module._diff:
+        result.pop("diff", None)
+    return result

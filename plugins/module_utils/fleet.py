@@ -6,7 +6,7 @@
 One ``notebook_instance`` task per notebook costs a module process per notebook and step (boto3
 import and client: about 1 s of CPU each), and a poller per process.  Here one process and one
 client serve the whole fleet and every notebook's waits overlap.  Each notebook is reconciled
-exactly as ``notebook_instance`` does it (``notebook.reconcile``), including putting back a
+exactly as ``notebook_instance`` does it (``notebook_ops.reconcile``), including putting back a
 notebook it found running; a failure of one notebook does not stop the others.
 """
 
@@ -24,13 +24,15 @@ except ImportError:  # handled by AnsibleAWSModule
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError, error_message
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook import (
     NOTEBOOK_OPTIONS,
-    Notebook,
-    describe,
     known_instance_types,
-    reconcile,
     result_of,
     settled,
     validate,
+)
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook_ops import (
+    Notebook,
+    describe,
+    reconcile,
 )
 
 MAX_CONCURRENCY = 100
@@ -157,4 +159,21 @@ def summary(outcomes):
             len(outcomes),
             "; ".join("%s: %s" % (o["name"], o["msg"]) for o in failed),
         )
+    return result
+
+
+def module_result(outcomes, warn):
+    """notebook_fleet's result: each changed notebook's diff under its name, the warnings passed to
+    ``warn``; raises NotebooksError carrying the whole result when any notebook failed."""
+    diffs = []
+    for outcome in outcomes:
+        diff = outcome.pop("diff", None)
+        if diff and outcome["changed"]:
+            diffs.append(dict(diff, before_header=outcome["name"], after_header=outcome["name"]))
+        for warning in outcome["warnings"]:
+            warn(warning)
+    result = summary(outcomes)
+    result["diff"] = diffs
+    if result["failed_notebooks"]:
+        raise NotebooksError(result.pop("msg"), **result)
     return result

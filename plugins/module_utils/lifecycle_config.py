@@ -15,27 +15,25 @@ __metaclass__ = type
 import base64
 import binascii
 import hashlib
-import re
 
 try:
     from botocore.exceptions import ClientError
 except ImportError:  # handled by AnsibleAWSModule
     ClientError = Exception
 
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn import name_error
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import (
     NotebooksError,
+    describe_or_none,
     get_tags,
     is_not_found,
-    paginate_all,
+    pages,
     reconcile_tags,
     tag_list,
 )
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.waiter import poll
 
-# AWS API reference: NotebookInstanceLifecycleConfigName and NotebookInstanceLifecycleHook.Content.
-NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"
-NAME_RE = re.compile(NAME_PATTERN)
-NAME_MAX = 63
+# AWS API reference: NotebookInstanceLifecycleHook.Content (the name rule is arn.py's).
 CONTENT_MAX = 16384  # base64 characters
 SCRIPT_MAX_BYTES = CONTENT_MAX // 4 * 3  # the largest script whose base64 fits
 
@@ -50,17 +48,9 @@ RUNNING_STATUSES = ("InService", "Pending")
 
 
 def validate_name(name, field="name"):
-    if not name:
-        raise NotebooksError("%s must not be empty" % field)
-    if len(name) > NAME_MAX:
-        raise NotebooksError(
-            "%s '%s' is %d characters long; SageMaker allows at most %d" % (field, name, len(name), NAME_MAX)
-        )
-    if not NAME_RE.match(name):
-        raise NotebooksError(
-            "%s '%s' is not a valid lifecycle configuration name: use letters, digits and single or repeated "
-            "hyphens, starting and ending with a letter or digit (pattern %s)" % (field, name, NAME_PATTERN)
-        )
+    problem = name_error(name, field, "lifecycle configuration")
+    if problem:
+        raise NotebooksError(problem, field=field)
     return name
 
 
@@ -219,27 +209,16 @@ def summarize(name, config, scripts, tags, attached, restart_required=None):
 # --- AWS reads ------------------------------------------------------------------------------------
 
 
-def _paginate(sagemaker, operation, key, **kwargs):
-    return paginate_all(sagemaker, operation, **kwargs).get(key, [])
-
-
 def describe(sagemaker, name):
     """DescribeNotebookInstanceLifecycleConfig, or None when there is no such config."""
-    try:
-        config = sagemaker.describe_notebook_instance_lifecycle_config(
-            NotebookInstanceLifecycleConfigName=name, aws_retry=True
-        )
-    except ClientError as e:  # is_not_found() recognises only these
-        if is_not_found(e):
-            return None
-        raise
-    config.pop("ResponseMetadata", None)
-    return config
+    return describe_or_none(
+        sagemaker.describe_notebook_instance_lifecycle_config, NotebookInstanceLifecycleConfigName=name
+    )
 
 
 def list_names(sagemaker, name_contains=None):
     kwargs = {"NameContains": name_contains} if name_contains else {}
-    summaries = _paginate(
+    summaries = pages(
         sagemaker, "list_notebook_instance_lifecycle_configs", "NotebookInstanceLifecycleConfigs", **kwargs
     )
     return sorted(s["NotebookInstanceLifecycleConfigName"] for s in summaries)
@@ -256,7 +235,7 @@ def _notebook(summary):
 def attached_notebooks(sagemaker, name=None):
     """Notebooks using config ``name`` (a list), or, without a name, {config name: [notebooks]}."""
     kwargs = {"NotebookInstanceLifecycleConfigNameContains": name} if name else {}
-    summaries = _paginate(sagemaker, "list_notebook_instances", "NotebookInstances", **kwargs)
+    summaries = pages(sagemaker, "list_notebook_instances", "NotebookInstances", **kwargs)
     by_config = {}
     for summary in sorted(summaries, key=lambda s: s.get("NotebookInstanceName", "")):
         config = summary.get("NotebookInstanceLifecycleConfigName")
@@ -278,14 +257,13 @@ def running(notebooks):
 class LifecycleConfigs:
     """Brings one lifecycle configuration to the state a task asks for.
 
-    ``warn`` receives messages meant for the user; ``want_diff`` adds a ``diff`` to the result.
+    ``warn`` receives messages meant for the user.
     Returns the module result (``changed`` included); raises NotebooksError on refusal.
     """
 
-    def __init__(self, sagemaker, check_mode=False, want_diff=False, warn=None, wait_timeout=60, sleep=None):
+    def __init__(self, sagemaker, check_mode=False, warn=None, wait_timeout=60, sleep=None):
         self.sagemaker = sagemaker
         self.check_mode = check_mode
-        self.want_diff = want_diff
         self.warn = warn or (lambda msg: None)
         self.wait_timeout = wait_timeout
         self.sleep = sleep
@@ -299,8 +277,7 @@ class LifecycleConfigs:
     def _result(self, changed, diff, **summary):
         result = summarize(**summary)
         result["changed"] = changed
-        if self.want_diff:
-            result["diff"] = diff
+        result["diff"] = diff
         return result
 
     def _describe_after_write(self, name):

@@ -1,41 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: secure_sagemaker.notebooks contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A SageMaker notebook instance: input rules, the difference to AWS, the state machine, waiting.
+"""A SageMaker notebook instance, the pure part: input rules, the difference to AWS, the state machine.
 
-The pure parts (``validate``, ``differences``, ``plan``, ``execute``) take no AWS client, so the
-decisions are unit-tested without AWS.  ``Notebook`` performs the API calls and waits; its waiting
-helpers (``wait_for_status``, ``wait_until_settled``, ``wait_until_deleted``) are shared by every
-caller that needs a notebook in a given status.
+Nothing here takes an AWS client (``validate``, ``differences``, ``plan``, ``execute``, ``predict``),
+so the decisions are unit-tested without AWS.  ``notebook_ops`` makes the calls and waits.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn import kms_key_arn, name_error, parse
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError, snake, tag_list
 
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-except ImportError:  # handled by AnsibleAWSModule
-    BotoCoreError = ClientError = Exception
-
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import (
-    NotebooksError,
-    error_code,
-    error_message,
-    get_tags,
-    is_not_found,
-    paginate_all,
-    reconcile_tags,
-    snake,
-    tag_list,
-)
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.waiter import WaitTimeout, poll
-
-# AWS API rules (CreateNotebookInstance / UpdateNotebookInstance reference).
-NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
-NAME_MAX = 63
+# AWS API rules (CreateNotebookInstance / UpdateNotebookInstance reference); the name rule is arn.py's.
 VOLUME_MIN, VOLUME_MAX = 5, 16384
 MAX_SECURITY_GROUPS = 5
 MAX_ADDITIONAL_REPOSITORIES = 3
@@ -95,12 +74,6 @@ def notebook_options():
     return dict((option, dict(spec)) for option, spec in NOTEBOOK_OPTIONS.items())
 
 
-# Polling: the first look comes at once and the next ones soon, so instant transitions (the
-# emulator) cost nothing; the delay grows to MAX_DELAY for the minutes AWS takes.
-FIRST_DELAY = 0.2
-MAX_DELAY = 15.0
-
-
 # --- input -----------------------------------------------------------------------------------------
 
 
@@ -125,12 +98,9 @@ def validate(params, instance_types=None):
             "instance_type %r is not a notebook instance type SageMaker offers (for example ml.t3.medium); "
             "a type newer than the installed botocore needs a newer botocore" % instance_type
         )
-    name = params.get("name") or ""
-    if len(name) > NAME_MAX or not NAME_PATTERN.match(name):
-        errors.append(
-            "name %r must be 1..%d characters of letters, digits and single hyphens inside "
-            "(pattern ^[a-zA-Z0-9](-*[a-zA-Z0-9])*$)" % (name, NAME_MAX)
-        )
+    problem = name_error(params.get("name") or "", "name", "notebook instance")
+    if problem:
+        errors.append(problem)
     volume = params.get("volume_size_in_gb")
     if volume is not None and not VOLUME_MIN <= volume <= VOLUME_MAX:
         errors.append("volume_size_in_gb must be between %d and %d, got %s" % (VOLUME_MIN, VOLUME_MAX, volume))
@@ -144,11 +114,9 @@ def validate(params, instance_types=None):
             % (MAX_ADDITIONAL_REPOSITORIES, len(repositories))
         )
     lcc = params.get("lifecycle_config_name")
-    if lcc and (len(lcc) > NAME_MAX or not NAME_PATTERN.match(lcc)):
-        errors.append(
-            "lifecycle_config_name %r must be 1..%d characters matching ^[a-zA-Z0-9](-*[a-zA-Z0-9])*$ "
-            '(or "" to detach)' % (lcc, NAME_MAX)
-        )
+    problem = name_error(lcc, "lifecycle_config_name", "lifecycle configuration") if lcc else None
+    if problem:
+        errors.append(problem + ' (or "" to detach)')
     if params.get("direct_internet_access") == "Disabled" and params.get("subnet_id") == "":
         errors.append("direct_internet_access Disabled requires a subnet_id")
     if params.get("wait_timeout") is not None and params["wait_timeout"] < 1:
@@ -245,15 +213,14 @@ def _wanted(params, field):
     return value
 
 
-def kms_key_arn(value, home):
-    """A KMS key reference as an ARN.  SageMaker resolves a key ID or alias/NAME in the notebook's own
-    partition, region and account (``home``: the notebook's ARN), so the same is done here; an ARN
-    stays as it is.  An alias and the key behind it still differ: telling them apart needs KMS."""
-    parts = (home or "").split(":")
-    if not value or value.startswith("arn:") or len(parts) < 5:
-        return value or ""
-    resource = value if value.startswith("alias/") else "key/" + value
-    return "arn:%s:kms:%s:%s:%s" % (parts[1], parts[3], parts[4], resource)
+def same_kms_key(a, b, home):
+    """Whether two KMS key references name the same key.  SageMaker resolves a key ID or alias/NAME
+    in the notebook's own partition, region and account (``home``: the notebook's ARN)."""
+    parts = parse(home)
+    if parts is None:
+        return a == b
+    partition, _service, region, account, _resource = parts
+    return kms_key_arn(a, partition, region, account) == kms_key_arn(b, partition, region, account)
 
 
 def differences(current, params, arn=None):
@@ -267,7 +234,7 @@ def differences(current, params, arn=None):
         wanted = _wanted(params, field)
         if wanted is None or wanted == current.get(field):
             continue
-        if field == "kms_key_id" and kms_key_arn(wanted, arn) == kms_key_arn(current.get(field), arn):
+        if field == "kms_key_id" and same_kms_key(wanted, current.get(field), arn):
             continue
         change = (field, current.get(field), wanted)
         if field in CREATE_ONLY or (field == "volume_size_in_gb" and wanted < current.get(field)):
@@ -384,172 +351,7 @@ def execute(steps, ops, restore=False):
             raise
 
 
-# --- waiting ---------------------------------------------------------------------------------------
-
-
-def describe(sagemaker, name):
-    """DescribeNotebookInstance, or None when the notebook does not exist."""
-    try:
-        return sagemaker.describe_notebook_instance(NotebookInstanceName=name, aws_retry=True)
-    except (BotoCoreError, ClientError) as e:
-        if is_not_found(e):
-            return None
-        raise
-
-
-def _failed(name, described, wanted):
-    reason = described.get("FailureReason") or "no failure reason given"
-    return NotebooksError(
-        "Notebook instance %s is Failed while waiting for %s: %s" % (name, wanted, reason),
-        failure_reason=described.get("FailureReason"),
-    )
-
-
-def wait_for_status(sagemaker, name, wanted, timeout, delay=FIRST_DELAY, max_delay=MAX_DELAY, **poll_args):
-    """Poll until the notebook's status is one of ``wanted`` (None in it: deleted); return the
-    description.  Failed (when not wanted) stops the wait at once with AWS's failure reason.
-    """
-    wanted = tuple(wanted)
-    label = " or ".join(w or "deleted" for w in wanted)
-    seen = {}
-
-    def done(described):
-        status = status_of(described)
-        seen["status"] = status or "deleted"
-        if status in wanted:
-            return True
-        if status == "Failed":
-            raise _failed(name, described, label)
-        if status is None:
-            raise NotebooksError("Notebook instance %s disappeared while waiting for %s" % (name, label))
-        return False
-
-    try:
-        return poll(
-            lambda: describe(sagemaker, name),
-            done,
-            timeout,
-            "notebook instance %s to be %s" % (name, label),
-            delay=delay,
-            max_delay=max_delay,
-            **poll_args,
-        )
-    except WaitTimeout:
-        raise WaitTimeout(
-            "Timed out after %ss (wait_timeout) waiting for notebook instance %s to be %s; its status is still %s"
-            % (timeout, name, label, seen.get("status")),
-            status=seen.get("status"),
-        ) from None
-
-
-def wait_until_settled(sagemaker, name, timeout, **poll_args):
-    """Wait while the notebook is Pending, Stopping, Updating or Deleting; return the description
-    (None when it is gone).  Failed counts as settled here."""
-    settled_statuses = ("InService", "Stopped", "Failed", None)
-
-    def fetch():
-        return describe(sagemaker, name)
-
-    try:
-        return poll(
-            fetch,
-            lambda described: status_of(described) in settled_statuses,
-            timeout,
-            "notebook instance %s to settle" % name,
-            delay=poll_args.pop("delay", FIRST_DELAY),
-            max_delay=poll_args.pop("max_delay", MAX_DELAY),
-            **poll_args,
-        )
-    except WaitTimeout as e:
-        raise WaitTimeout(
-            "Timed out after %ss (wait_timeout) waiting for notebook instance %s to leave status %s"
-            % (timeout, name, status_of(e.details.get("last_seen"))),
-            status=status_of(e.details.get("last_seen")),
-        ) from None
-
-
-def wait_until_deleted(sagemaker, name, timeout, **poll_args):
-    return wait_for_status(sagemaker, name, (None,), timeout, **poll_args)
-
-
-# --- the API actions ---------------------------------------------------------------------------------
-
-
-class Notebook:
-    """The API actions on one notebook, each followed by the wait the next action needs.
-
-    ``actions`` records every action that AWS accepted, in order.  ``wait`` false skips only the
-    wait after the last action of a plan: stop -> update -> start always waits in between, as AWS
-    refuses each next call until the previous one is done.
-    """
-
-    def __init__(self, sagemaker, name, timeout, wait=True, create_args=None, update_args=None, poll_args=None):
-        self.sagemaker = sagemaker
-        self.name = name
-        self.timeout = timeout
-        self.wait = wait
-        self.create_args = create_args
-        self.update_args = update_args
-        self.poll_args = poll_args or {}
-        self.actions = []
-        self.last = None  # the action after which waiting is optional
-        self.found = None  # the settled status before the first action
-
-    def _call(self, action, operation, request):
-        try:
-            getattr(self.sagemaker, operation)(aws_retry=True, **request)
-        except (BotoCoreError, ClientError) as e:
-            raise NotebooksError(
-                "%s failed for notebook instance %s: %s" % (operation, self.name, error_message(e)),
-                error_code=error_code(e),
-            ) from e
-        self.actions.append(action)
-
-    def _wait(self, action, statuses):
-        if self.wait or action != self.last:
-            wait_for_status(self.sagemaker, self.name, statuses, self.timeout, **self.poll_args)
-
-    def create(self):
-        self._call("create", "create_notebook_instance", self.create_args)
-        self._wait("create", ("InService",))
-
-    def stop(self):
-        self._call("stop", "stop_notebook_instance", {"NotebookInstanceName": self.name})
-        self._wait("stop", ("Stopped",))
-
-    def update(self):
-        self._call("update", "update_notebook_instance", self.update_args)
-        if self.found == "Failed":
-            # Whether AWS moves a Failed notebook through Updating is not documented: wait for any
-            # settled status and report it.
-            if self.wait or self.last != "update":
-                wait_until_settled(self.sagemaker, self.name, self.timeout, **self.poll_args)
-        else:
-            # Updating ends in Stopped (or Failed, which the wait reports).
-            self._wait("update", ("Stopped",))
-
-    def start(self):
-        self._call("start", "start_notebook_instance", {"NotebookInstanceName": self.name})
-        self._wait("start", ("InService",))
-
-    def delete(self):
-        self._call("delete", "delete_notebook_instance", {"NotebookInstanceName": self.name})
-        if self.wait or self.last != "delete":
-            wait_until_deleted(self.sagemaker, self.name, self.timeout, **self.poll_args)
-
-    def restore(self):
-        """After a failure mid-plan: let the notebook settle, then start it if it is not running."""
-        described = wait_until_settled(self.sagemaker, self.name, self.timeout, **self.poll_args)
-        if status_of(described) in ("Stopped", "Failed"):
-            self._call("start", "start_notebook_instance", {"NotebookInstanceName": self.name})
-            wait_for_status(self.sagemaker, self.name, ("InService",), self.timeout, **self.poll_args)
-
-    def run(self, steps, restore=False):
-        self.last = steps[-1] if steps else None
-        execute(steps, self, restore=restore)
-
-
-# --- the whole reconciliation --------------------------------------------------------------------------
+# --- results and predictions (pure) -----------------------------------------------------------------
 
 
 def result_of(described, tags):
@@ -561,121 +363,7 @@ def result_of(described, tags):
     return result
 
 
-def reconcile(sagemaker, params, check_mode=False, warn=None, poll_args=None):
-    """Bring the notebook ``params['name']`` to the options; return the module result.
-
-    Failures raise NotebooksError whose details carry ``actions`` (what was done before the failure)
-    and, once AWS was called, the notebook as it is afterwards.
-    """
-    try:
-        return _reconcile(sagemaker, params, check_mode, warn, poll_args)
-    except NotebooksError as e:
-        e.details.setdefault("actions", [])
-        raise
-    except (BotoCoreError, ClientError) as e:
-        # A read before anything was done (describe, tags).
-        raise _aws_failure(e, []) from e
-
-
-def _aws_failure(error, actions):
-    done = " after %s" % ", ".join(actions) if actions else ""
-    return NotebooksError(
-        "AWS call failed%s: %s" % (done, error_message(error)), actions=actions, error_code=error_code(error)
-    )
-
-
-def _reconcile(sagemaker, params, check_mode, warn, poll_args):
-    warn = warn or (lambda message: None)
-    validate(params, known_instance_types(getattr(getattr(sagemaker, "meta", None), "service_model", None)))
-    name, state, timeout = params["name"], params["state"], params["wait_timeout"]
-    poll_args = poll_args or {}
-
-    described = describe(sagemaker, name)
-    found = status_of(described)
-    if found in TRANSITIONAL and not check_mode:
-        # Act on a settled notebook only; check mode predicts where it settles instead of waiting.
-        described = wait_until_settled(sagemaker, name, timeout, **poll_args)
-    status = settled(status_of(described))
-    if status is None:
-        described = None
-    tags = get_tags(sagemaker, described["NotebookInstanceArn"]) if described else {}
-    before = view(described, tags)
-
-    updates, request = [], None
-    if state == "absent" or status is None:
-        if state != "absent":
-            validate_create(params)
-            request = create_request(params)
-    else:
-        create_only, updates = differences(before, params, described["NotebookInstanceArn"])
-        if create_only:
-            raise NotebooksError(
-                refusal(name, create_only),
-                actions=[],
-                refused=[dict(field=f, current=c, wanted=w) for f, c, w in create_only],
-                notebook_instance=result_of(described, tags),
-            )
-        if status == "Failed":
-            warn(
-                "Notebook instance %s is Failed (%s)"
-                % (name, (described or {}).get("FailureReason") or "no failure reason given")
-            )
-    steps = plan(status, bool(updates), state)
-
-    ops = Notebook(
-        sagemaker,
-        name,
-        timeout,
-        wait=params.get("wait", True),
-        create_args=request,
-        update_args=update_request(name, updates),
-        poll_args=poll_args,
-    )
-    ops.found = status
-    after = _predict(before, params, steps, updates)
-    if check_mode:
-        ops.actions = list(steps) + (["tag"] if _tags_change(before, params, steps) else [])
-        return _result(ops.actions, described, tags, before, after)
-
-    try:
-        ops.run(steps, restore=must_restore(status, steps))
-    except (NotebooksError, BotoCoreError, ClientError) as e:
-        if isinstance(e, NotebooksError):
-            message, details = e.msg, dict(e.details)
-        else:
-            failure = _aws_failure(e, [])
-            message, details = failure.msg, dict(failure.details)
-        restore_error = getattr(e, "restore_error", None)
-        if restore_error is not None:
-            message += " Starting the notebook again afterwards failed too: %s" % getattr(
-                restore_error, "msg", restore_error
-            )
-        now = describe(sagemaker, name)
-        details.update(actions=ops.actions, notebook_instance=result_of(now, tags if now else {}))
-        raise NotebooksError(message, **details) from e
-
-    if state == "absent":
-        now = describe(sagemaker, name) if ops.actions else None
-        return _result(ops.actions, now, {}, before, after)
-
-    try:
-        now = describe(sagemaker, name) if ops.actions else described
-        arn = now["NotebookInstanceArn"]
-        if "create" in steps:
-            tags = get_tags(sagemaker, arn)
-        else:
-            changed, tags = reconcile_tags(sagemaker, arn, tags, params.get("tags"), params.get("purge_tags"), False)
-            if changed:
-                ops.actions.append("tag")
-    except (BotoCoreError, ClientError) as e:
-        # The steps are done: say so, so that the caller knows the notebook was (re)started or updated.
-        raise _aws_failure(e, ops.actions) from e
-    if status_of(now) == "Failed" and status != "Failed":
-        warn("Notebook instance %s is Failed (%s)" % (name, now.get("FailureReason") or "no failure reason given"))
-    return _result(ops.actions, now, tags, before, view(now, tags))
-
-
-def _tags_change(before, params, steps):
+def tags_change(before, params, steps):
     if "create" in steps or "delete" in steps or params.get("tags") is None:
         return False
     current = before.get("tags", {})
@@ -685,7 +373,7 @@ def _tags_change(before, params, steps):
     return any(current.get(k) != v for k, v in wanted.items())
 
 
-def _predict(before, params, steps, updates):
+def predict(before, params, steps, updates):
     """The reconciled fields after ``steps`` (for --diff and check mode)."""
     if "delete" in steps or (not before and not steps):
         return {}
@@ -708,17 +396,6 @@ def _predict(before, params, steps, updates):
     return after
 
 
-def _result(actions, described, tags, before, after):
-    return dict(
-        changed=bool(actions),
-        actions=actions,
-        notebook_instance=result_of(described, tags),
-        diff=dict(before=before, after=after),
-    )
-
-
-# --- reading many ----------------------------------------------------------------------------------
-
 LIST_FILTERS = {
     "name_contains": "NameContains",
     "status_equals": "StatusEquals",
@@ -726,21 +403,12 @@ LIST_FILTERS = {
 }
 
 
-def _list_pages(sagemaker, request):
-    return paginate_all(sagemaker, "list_notebook_instances", **request)
-
-
-def list_notebooks(sagemaker, filters, page_size=None):
-    """ListNotebookInstances over every page; ``filters`` use the info module's option names."""
-    request = dict((LIST_FILTERS[k], v) for k, v in filters.items() if v)
-    if page_size:
-        request["PaginationConfig"] = {"PageSize": page_size}
-    return _list_pages(sagemaker, request).get("NotebookInstances", [])
-
-
-def describe_with_tags(sagemaker, name):
-    """One notebook as the modules return it, or {} when it does not exist."""
-    described = describe(sagemaker, name)
-    if not described:
-        return {}
-    return result_of(described, get_tags(sagemaker, described["NotebookInstanceArn"]))
+def validate_info(params):
+    """notebook_instance_info's options, before any AWS call."""
+    name = params.get("name")
+    problem = name_error(name, "name", "notebook instance") if name is not None else None
+    if problem:
+        raise NotebooksError(problem, field="name")
+    page_size = params.get("page_size")
+    if page_size is not None and not 1 <= page_size <= 100:
+        raise NotebooksError("page_size must be between 1 and 100, got %d" % page_size, field="page_size")

@@ -12,48 +12,29 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import arn
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn import bucket_arn, partition_of
 
 VERSION = "2012-10-17"
 
 
-def partition_of(region):
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
-def _bucket_arn(bucket, partition="aws"):
-    return "arn:%s:s3:::%s" % (partition, bucket)
-
-
 def _script_statements(bucket, prefix, partition):
-    bucket_arn = _bucket_arn(bucket, partition)
+    bucket = bucket_arn(bucket, partition)
     return [
         {
             "Sid": "ReadLifecycleScripts",
             "Effect": "Allow",
             "Action": "s3:GetObject",
-            "Resource": "%s/%s*" % (bucket_arn, prefix),
+            "Resource": "%s/%s*" % (bucket, prefix),
         },
         {
             "Sid": "ListLifecycleScripts",
             "Effect": "Allow",
             "Action": "s3:ListBucket",
-            "Resource": bucket_arn,
+            "Resource": bucket,
             "Condition": {"StringLike": {"s3:prefix": ["%s*" % prefix]}},
         },
     ]
-
-
-def notebook_arns(names, region, account):
-    """ARNs of the named notebooks; AWS has been seen lower-casing the name in ARNs, so both
-    spellings are listed (deduplicated, sorted) and either matches."""
-    partition = partition_of(region)
-    spelled = sorted(set(names) | set(name.lower() for name in names))
-    return ["arn:%s:sagemaker:%s:%s:notebook-instance/%s" % (partition, region, account, name) for name in spelled]
 
 
 def s3_read_policy(bucket, prefix, region="us-east-1", kms_key_arn=None):
@@ -78,13 +59,8 @@ def s3_read_policy(bucket, prefix, region="us-east-1", kms_key_arn=None):
 
 def kms_key_arn(key, region, account):
     """A key ARN from a key ARN or a key id; None for an alias, which a policy cannot name as the key."""
-    if not key:
-        return None
-    if key.startswith("arn:"):
-        return key if ":key/" in key else None
-    if key.startswith("alias/"):
-        return None
-    return "arn:%s:kms:%s:%s:key/%s" % (partition_of(region), region, account, key)
+    resolved = arn.kms_key_arn(key, partition_of(region), region, account)
+    return resolved if arn.is_key_arn(resolved) else None
 
 
 def autostop_policy(names, region, account):
@@ -96,7 +72,7 @@ def autostop_policy(names, region, account):
                 "Sid": "StopIdleNotebook",
                 "Effect": "Allow",
                 "Action": ["sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance"],
-                "Resource": notebook_arns(names, region, account),
+                "Resource": arn.notebook_arns(names, region, account),
             },
         ],
     }
@@ -135,8 +111,8 @@ def sagemaker_endpoint_policy(names, region, account):
 def bucket_policy(bucket, endpoint_id, admin_principals, region="us-east-1"):
     """Deny plain-http requests from anyone; deny requests that do not come through the VPC's S3
     endpoint unless they come from an admin principal (so the owners are never locked out)."""
-    bucket_arn = _bucket_arn(bucket, partition_of(region))
-    resources = [bucket_arn, bucket_arn + "/*"]
+    bucket = bucket_arn(bucket, partition_of(region))
+    resources = [bucket, bucket + "/*"]
     return {
         "Version": VERSION,
         "Statement": [
@@ -161,13 +137,3 @@ def bucket_policy(bucket, endpoint_id, admin_principals, region="us-east-1"):
             },
         ],
     }
-
-
-def principal_arn(caller_arn):
-    """The ARN that ``aws:PrincipalArn`` carries for a caller: an assumed-role session counts as
-    its role (``arn:aws:sts::1:assumed-role/R/s`` -> ``arn:aws:iam::1:role/R``; a role path is not
-    visible in the session ARN, so roles with a path must be listed explicitly)."""
-    match = re.match(r"^arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/.+$", caller_arn)
-    if match:
-        return "arn:%s:iam::%s:role/%s" % match.groups()
-    return caller_arn

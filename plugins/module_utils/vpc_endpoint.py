@@ -20,14 +20,18 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
     boto3_tag_list_to_ansible_dict,
     compare_aws_tags,
 )
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError, snake
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import (
+    NotebooksError,
+    describe_or_none,
+    pages,
+    snake,
+)
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.waiter import poll
 
 # AWS resource ids: prefix, then 8 (older resources) or 17 lower-case hex digits.
@@ -56,12 +60,14 @@ DEFAULT_POLICY = {
     "Version": "2008-10-17",
     "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}],
 }
-# Endpoint states, compared in lower case (the API model spells them Available, responses available).
+# Endpoint states (botocore's ``State`` enum), compared in lower case (the API model spells them
+# Available, responses available).  The one list of them: the audit and the role's filters ask here.
 # In these an endpoint no longer exists for our purposes (AWS lists deleted endpoints for a while).
 GONE_STATES = ("deleting", "deleted")
-# In these, waiting for "available" cannot succeed without someone else acting.
-STUCK_STATES = ("pendingacceptance", "partial", "failed", "rejected", "expired")
+# In these an endpoint exists but carries no traffic, and never will without someone acting.
 FAILED_STATES = ("failed", "rejected", "expired")
+# In these, waiting for "available" cannot succeed without someone else acting.
+STUCK_STATES = ("pendingacceptance", "partial") + FAILED_STATES
 
 
 def _fail(field, rule, value):
@@ -70,6 +76,21 @@ def _fail(field, rule, value):
 
 def state(endpoint):
     return (endpoint.get("State") or "").lower()
+
+
+def serving(endpoint):
+    """Whether an endpoint exists and can carry traffic (not gone, not failed)."""
+    return state(endpoint) not in GONE_STATES + FAILED_STATES
+
+
+def is_service(endpoint, service, kind):
+    """Whether a live endpoint (DescribeVpcEndpoints shape) is of the short ``service`` (``s3``,
+    ``sagemaker.api``) in any region and of type ``kind``."""
+    return (
+        endpoint_type(endpoint) == kind
+        and (endpoint.get("ServiceName") or "").endswith("." + service)
+        and serving(endpoint)
+    )
 
 
 def endpoint_type(endpoint):
@@ -176,14 +197,7 @@ def validate(params, region):
 def find_endpoints(ec2, vpc_id, service, wanted_type):
     """Every live endpoint of this VPC, service and type (normally zero or one)."""
     filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "service-name", "Values": [service]}]
-    found, token = [], None
-    while True:
-        kwargs = {"NextToken": token} if token else {}
-        page = ec2.describe_vpc_endpoints(Filters=filters, aws_retry=True, **kwargs)
-        found.extend(page.get("VpcEndpoints") or [])
-        token = page.get("NextToken")
-        if not token:
-            break
+    found = pages(ec2, "describe_vpc_endpoints", "VpcEndpoints", Filters=filters)
     return [
         e
         for e in found
@@ -196,11 +210,10 @@ def find_endpoints(ec2, vpc_id, service, wanted_type):
 
 def describe_endpoint(ec2, endpoint_id):
     """The endpoint, or None once AWS no longer knows it."""
-    try:
-        endpoints = ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id], aws_retry=True)["VpcEndpoints"]
-    except is_boto3_error_code("InvalidVpcEndpointId.NotFound"):
-        return None
-    return endpoints[0] if endpoints else None
+    found = describe_or_none(
+        ec2.describe_vpc_endpoints, missing=("InvalidVpcEndpointId.NotFound",), VpcEndpointIds=[endpoint_id]
+    )
+    return ((found or {}).get("VpcEndpoints") or [None])[0]
 
 
 def current_policy(endpoint):
@@ -422,32 +435,33 @@ def wait_deleted(ec2, endpoint_id, timeout, sleep=None):
     )
 
 
-def _result(changed, before, after, diff):
-    result = {"changed": changed, "vpc_endpoint": normalize(after)}
-    if diff:
-        result["diff"] = {"before": view(before), "after": view(after)}
-    return result
+def _result(changed, before, after):
+    return {
+        "changed": changed,
+        "vpc_endpoint": normalize(after),
+        "diff": {"before": view(before), "after": view(after)},
+    }
 
 
-def ensure_present(ec2, spec, check_mode=False, diff=False, sleep=None):
+def ensure_present(ec2, spec, check_mode=False, sleep=None):
     """Create or reconcile the one endpoint of ``spec``; return the module result."""
     endpoint = _single(find_endpoints(ec2, spec["vpc_id"], spec["service"], spec["vpc_endpoint_type"]), spec)
     if endpoint is None:
         if check_mode:
-            return _result(True, None, predict_created(spec), diff)
+            return _result(True, None, predict_created(spec))
         request = create_request(spec)
         endpoint = ec2.create_vpc_endpoint(aws_retry=True, **request)["VpcEndpoint"]
         if spec.get("wait"):
             endpoint = wait_available(ec2, endpoint["VpcEndpointId"], spec["wait_timeout"], sleep=sleep)
         else:
             endpoint = describe_endpoint(ec2, endpoint["VpcEndpointId"]) or endpoint
-        return _result(True, None, endpoint, diff)
+        return _result(True, None, endpoint)
 
     changes = plan(endpoint, spec)
     if not has_changes(changes):
-        return _result(False, endpoint, endpoint, diff)
+        return _result(False, endpoint, endpoint)
     if check_mode:
-        return _result(True, endpoint, predict(endpoint, changes), diff)
+        return _result(True, endpoint, predict(endpoint, changes))
 
     endpoint_id = endpoint["VpcEndpointId"]
     if changes["modify"]:
@@ -462,7 +476,7 @@ def ensure_present(ec2, spec, check_mode=False, diff=False, sleep=None):
         after = wait_available(ec2, endpoint_id, spec["wait_timeout"], sleep=sleep)
     else:
         after = describe_endpoint(ec2, endpoint_id) or predict(endpoint, changes)
-    return _result(True, endpoint, after, diff)
+    return _result(True, endpoint, after)
 
 
 def prefix_list_id(ec2, service):
@@ -481,11 +495,11 @@ def with_prefix_list(ec2, spec, result):
     return result
 
 
-def ensure_absent(ec2, spec, check_mode=False, diff=False, sleep=None):
+def ensure_absent(ec2, spec, check_mode=False, sleep=None):
     """Delete the endpoint of ``spec`` if it exists; return the module result."""
     endpoint = _single(find_endpoints(ec2, spec["vpc_id"], spec["service"], spec["vpc_endpoint_type"]), spec)
     if endpoint is None:
-        return _result(False, None, None, diff)
+        return _result(False, None, None)
     if not check_mode:
         endpoint_id = endpoint["VpcEndpointId"]
         response = ec2.delete_vpc_endpoints(VpcEndpointIds=[endpoint_id], aws_retry=True)
@@ -498,4 +512,4 @@ def ensure_absent(ec2, spec, check_mode=False, diff=False, sleep=None):
             )
         if spec.get("wait"):
             wait_deleted(ec2, endpoint_id, spec["wait_timeout"], sleep=sleep)
-    return _result(True, endpoint, None, diff)
+    return _result(True, endpoint, None)

@@ -228,23 +228,24 @@ aws_calls_by_operation:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.audit import (
-    ResourceCache,
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.audit import (
     audit,
     failure_message,
     reaches,
     validate,
 )
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import client, run
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.cache import ResourceCache
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError, client, run
 
 
-def run_module(module):
+def audit_region(module):
+    """The module result; with ``fail_on`` reached, NotebooksError carrying the whole result."""
     spec = validate(module.params)
     cache = ResourceCache(dict((service, client(module, service)) for service in ("sagemaker", "ec2", "iam", "s3")))
     result = audit(cache, spec, module.region)
     if reaches(result, spec["fail_on"]):
-        module.fail_json(msg=failure_message(result, spec["fail_on"]), **result)
-    module.exit_json(**result)
+        raise NotebooksError(failure_message(result, spec["fail_on"]), **result)
+    return result
 
 
 def main():
@@ -254,7 +255,7 @@ def main():
         allow_root_access=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    run(module, run_module)
+    run(module, audit_region)
 
 
 if __name__ == "__main__":

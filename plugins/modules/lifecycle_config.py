@@ -205,11 +205,9 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.lifecyc
 )
 
 
-def ensure(module):
+def run_module(module):
     validate(module.params)  # before the client exists: bad input never reaches AWS
-    configs = LifecycleConfigs(
-        client(module, "sagemaker"), check_mode=module.check_mode, want_diff=module._diff, warn=module.warn
-    )
+    configs = LifecycleConfigs(client(module, "sagemaker"), check_mode=module.check_mode, warn=module.warn)
     return configs.ensure(module.params)
 
 
@@ -223,7 +221,7 @@ def main():
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    module.exit_json(**run(module, ensure))
+    run(module, run_module)
 
 
 if __name__ == "__main__":

@@ -122,7 +122,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.lifecyc
 )
 
 
-def describe_all(module):
+def run_module(module):
     if module.params["name"] is not None:
         validate_name(module.params["name"])  # before the client exists
     configs = gather(client(module, "sagemaker"), module.params["name"], module.params["name_contains"])
@@ -137,7 +137,7 @@ def main():
     module = AnsibleAWSModule(
         argument_spec=argument_spec, supports_check_mode=True, mutually_exclusive=[["name", "name_contains"]]
     )
-    module.exit_json(**run(module, describe_all))
+    run(module, run_module)
 
 
 if __name__ == "__main__":

@@ -219,15 +219,13 @@ try:
 except ImportError:  # handled by AnsibleAWSModule
     Config = None
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule  # noqa: E402
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import client, run  # noqa: E402
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.fleet import converge, summary  # noqa: E402
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook import (  # noqa: E402
-    notebook_options,
-)
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import client, run
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.fleet import converge, module_result
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook import notebook_options
 
 
-def ensure(module):
+def run_module(module):
     params = module.params
     # One connection per concurrent notebook, so that no thread waits for another's.
     config = Config(max_pool_connections=max(10, min(params["max_concurrency"], 100)))
@@ -239,19 +237,7 @@ def ensure(module):
         wait_timeout=params["wait_timeout"],
         check_mode=module.check_mode,
     )
-    diffs = []
-    for outcome in outcomes:
-        diff = outcome.pop("diff", None)
-        if diff and outcome["changed"]:
-            diffs.append(dict(diff, before_header=outcome["name"], after_header=outcome["name"]))
-        for warning in outcome["warnings"]:
-            module.warn(warning)
-    result = summary(outcomes)
-    if module._diff:
-        result["diff"] = diffs
-    if result["failed_notebooks"]:
-        module.fail_json(**result)
-    return result
+    return module_result(outcomes, module.warn)
 
 
 def main():
@@ -262,7 +248,7 @@ def main():
         wait_timeout=dict(type="int", default=900),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    module.exit_json(**run(module, ensure))
+    run(module, run_module)
 
 
 if __name__ == "__main__":

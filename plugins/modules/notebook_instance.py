@@ -304,26 +304,21 @@ refused:
 """
 
 # Ansible modules keep their documentation above the imports.
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule  # noqa: E402
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import client, run  # noqa: E402
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook import (  # noqa: E402
-    notebook_options,
-    reconcile,
-)
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import client, run
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook import notebook_options
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook_ops import reconcile
 
 
-def ensure(module):
-    result = reconcile(client(module, "sagemaker"), module.params, check_mode=module.check_mode, warn=module.warn)
-    if not module._diff:
-        result.pop("diff")
-    return result
+def run_module(module):
+    return reconcile(client(module, "sagemaker"), module.params, check_mode=module.check_mode, warn=module.warn)
 
 
 def main():
     argument_spec = notebook_options()
     argument_spec.update(wait=dict(type="bool", default=True), wait_timeout=dict(type="int", default=900))
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    module.exit_json(**run(module, ensure))
+    run(module, run_module)
 
 
 if __name__ == "__main__":

@@ -108,40 +108,15 @@ notebook_instances:
       returned: with O(name)
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule  # noqa: E402
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import (  # noqa: E402
-    NotebooksError,
-    client,
-    run,
-    snake,
-)
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook import (  # noqa: E402
-    LIST_FILTERS,
-    NAME_MAX,
-    NAME_PATTERN,
-    describe_with_tags,
-    list_notebooks,
-)
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import client, run
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook import validate_info
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook_ops import gather
 
 
-def gather(module):
-    params = module.params
-    name = params["name"]
-    if name is not None and (len(name) > NAME_MAX or not NAME_PATTERN.match(name)):
-        raise NotebooksError(
-            "name %r is not a valid notebook instance name (pattern ^[a-zA-Z0-9](-*[a-zA-Z0-9])*$, "
-            "at most %d characters)" % (name, NAME_MAX)
-        )
-    page_size = params["page_size"]
-    if page_size is not None and not 1 <= page_size <= 100:
-        raise NotebooksError("page_size must be between 1 and 100, got %d" % page_size)
-    sagemaker = client(module, "sagemaker")
-    if name is not None:
-        found = describe_with_tags(sagemaker, name)
-        return dict(changed=False, notebook_instances=[found] if found else [])
-    filters = dict((option, params[option]) for option in LIST_FILTERS)
-    summaries = list_notebooks(sagemaker, filters, page_size=page_size)
-    return dict(changed=False, notebook_instances=[snake(summary) for summary in summaries])
+def run_module(module):
+    validate_info(module.params)  # before the client exists: bad input never reaches AWS
+    return dict(changed=False, notebook_instances=gather(client(module, "sagemaker"), module.params))
 
 
 def main():
@@ -163,7 +138,7 @@ def main():
             ("name", "lifecycle_config_name_contains"),
         ],
     )
-    module.exit_json(**run(module, gather))
+    run(module, run_module)
 
 
 if __name__ == "__main__":

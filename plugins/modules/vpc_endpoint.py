@@ -246,9 +246,8 @@ def run_module(module):
     spec = validate(module.params, module.region)
     ec2 = client(module, "ec2")
     if spec["state"] == "absent":
-        module.exit_json(**ensure_absent(ec2, spec, check_mode=module.check_mode, diff=module._diff))
-    result = ensure_present(ec2, spec, check_mode=module.check_mode, diff=module._diff)
-    module.exit_json(**with_prefix_list(ec2, spec, result))
+        return ensure_absent(ec2, spec, check_mode=module.check_mode)
+    return with_prefix_list(ec2, spec, ensure_present(ec2, spec, check_mode=module.check_mode))
 
 
 def main():

@@ -3,10 +3,10 @@
 """Start, reset and stop the local AWS emulator (moto server + gaps.py) on a free loopback port.
 
 Library:  ``with Emulator(phase_seconds=2) as emu: emu.client("sagemaker") ...``
-Command:  ``python tests/emulator/harness.py run [--phase-seconds S] -- COMMAND ARGS...`` starts
-the emulator, runs COMMAND with ``AWS_ENDPOINT_URL`` and test credentials in its environment, stops
-the emulator and exits with COMMAND's status.  ``start``/``stop`` with ``--state-dir`` keep it up
-across commands (the demo).
+Command:  ``python -m tests.emulator run [--phase-seconds S] -- COMMAND ARGS...`` (from the folder
+that holds ``tests/``, or with it on PYTHONPATH) starts the emulator, runs COMMAND with
+``AWS_ENDPOINT_URL`` and test credentials in its environment, stops the emulator and exits with
+COMMAND's status.  ``start``/``stop`` with ``--state-dir`` keep it up across commands (the demo).
 """
 
 import argparse
@@ -28,7 +28,9 @@ ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"  # the emulator accepts any credentials; this is not a secret
-SERVE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "serve.py")
+# The server runs as ``python -m tests.emulator.serve`` with the folder that holds this ``tests``
+# package on its PYTHONPATH, so it is this copy of the emulator whatever the caller's working directory.
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def make_certificate(directory, host="127.0.0.1"):
@@ -94,8 +96,8 @@ class Emulator:
 
     @classmethod
     def from_environment(cls, environ=None):
-        """The emulator a parent process started (``harness.py run`` exports AWS_ENDPOINT_URL and,
-        with TLS, AWS_CA_BUNDLE), or None.  It is not stopped by this object."""
+        """The emulator a parent process started (``python -m tests.emulator run`` exports
+        AWS_ENDPOINT_URL and, with TLS, AWS_CA_BUNDLE), or None.  It is not stopped by this object."""
         environ = os.environ if environ is None else environ
         url = environ.get("AWS_ENDPOINT_URL")
         if not url:
@@ -127,6 +129,7 @@ class Emulator:
     def start(self, timeout=30):
         env = dict(os.environ)
         env.pop("AWS_ENDPOINT_URL", None)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_ROOT, env.get("PYTHONPATH")]))
         if self.phase_seconds is not None:
             env["EMULATOR_PHASE_SECONDS"] = str(self.phase_seconds)
         tls_args = []
@@ -140,7 +143,7 @@ class Emulator:
             self.port = self.port if fixed else free_port(self.host)
             log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
             self.process = subprocess.Popen(
-                [sys.executable, SERVE, "-H", self.host, "-p", str(self.port)] + tls_args,
+                [sys.executable, "-m", "tests.emulator.serve", "-H", self.host, "-p", str(self.port)] + tls_args,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -307,4 +310,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # One way to run it (tools/test.sh, tools/molecule.sh, tools/demo.sh): never silently do nothing.
+    sys.exit("run the emulator as a package, from the folder that holds tests/: python -m tests.emulator ARGS")

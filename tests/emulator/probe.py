@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Read AWS state straight from the emulator with boto3, for integration targets to assert on.
 
-    probe.py SERVICE OPERATION ['{"Json": "kwargs"}']
+    python -m tests.emulator.probe SERVICE OPERATION ['{"Json": "kwargs"}']
 
 Prints the response as JSON (without ResponseMetadata).  An AWS error prints
 ``{"Error": {"Code": ..., "Message": ...}}`` and still exits 0, so a target can assert absence.

@@ -1,14 +1,13 @@
 # Copyright: secure_sagemaker.notebooks contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The emulator process: moto's server with the SageMaker gaps filled (see gaps.py)."""
+"""The emulator process: moto's server with the SageMaker gaps filled (see gaps.py).
 
-import os
+python -m tests.emulator.serve MOTO_SERVER_ARGS...   (harness.Emulator starts it)
+"""
+
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import counter  # noqa: E402  (needs the path above)
-import gaps  # noqa: E402
+from tests.emulator import counter, gaps
 
 
 def main(argv=None):

@@ -2,12 +2,12 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fixtures for suites that drive real programs: the local AWS emulator and real Jupyter servers.
 
-``emulator``: the emulator ``harness.py run`` started (``AWS_ENDPOINT_URL``), else a private one.
+``emulator``: the emulator ``python -m tests.emulator run`` started (``AWS_ENDPOINT_URL``), else a
+private one.
 ``jupyter``: a factory that starts ``jupyter server`` (http or https with a self-signed
 certificate, with or without a token) and stops it after the test.
 """
 
-import importlib.util
 import json
 import os
 import ssl
@@ -23,19 +23,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.emulator import harness
+
 COLLECTION = Path(__file__).resolve().parents[2]
 AUTOSTOP = COLLECTION / "files" / "autostop.py"
-
-
-def _load_harness():
-    # By file path: works from the repository and from the build copy alike.
-    spec = importlib.util.spec_from_file_location("emulator_harness", COLLECTION / "tests" / "emulator" / "harness.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-harness = _load_harness()
 free_port = harness.free_port
 
 

@@ -17,8 +17,9 @@ import subprocess
 import sys
 import time
 
-import pytest
-from conftest import COLLECTION, harness
+from conftest import COLLECTION
+
+from tests.emulator import harness
 
 PLAYBOOKS = COLLECTION / "playbooks"
 FLEET = 50
@@ -129,6 +130,7 @@ def build_fleet(emulator, size):
     import importlib
 
     policies = importlib.import_module("ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.policies")
+    arn = importlib.import_module("ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn")
     ec2, s3, iam, sm = (emulator.client(s) for s in ("ec2", "s3", "iam", "sagemaker"))
     vpc, subnet_a, table_a = private_network(ec2, "10.40")
     subnet_b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.40.2.0/24", AvailabilityZone=REGION + "b")["Subnet"]
@@ -151,7 +153,7 @@ def build_fleet(emulator, size):
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
         "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})  # fmt: skip
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(
-        policies.bucket_policy(bucket, endpoint, [policies.principal_arn(caller["Arn"])])))  # fmt: skip
+        policies.bucket_policy(bucket, endpoint, [arn.principal_arn(caller["Arn"])])))  # fmt: skip
     s3.put_object(Bucket=bucket, Key=prefix + "autostop.py", Body=script)
 
     names = ["fleet-%02d" % i for i in range(size)]
@@ -181,14 +183,7 @@ def build_fleet(emulator, size):
     return names
 
 
-@pytest.fixture
-def importable_collection():
-    root = str(COLLECTION.parents[2])
-    if root not in sys.path:
-        sys.path.insert(0, root)
-
-
-def test_fleet_of_50_costs_one_describe_each_and_constant_shared_calls(emulator, tmp_path, importable_collection):
+def test_fleet_of_50_costs_one_describe_each_and_constant_shared_calls(emulator, tmp_path):
     emulator.reset()
     started = time.monotonic()
     names = build_fleet(emulator, FLEET)

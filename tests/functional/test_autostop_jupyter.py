@@ -15,7 +15,9 @@ import sys
 import time
 
 import pytest
-from conftest import AUTOSTOP, harness
+from conftest import AUTOSTOP
+
+from tests.emulator import harness
 
 LIMIT = 3  # --time: short, so that "older than the limit" is a few seconds of waiting
 STOPPED = ("Stopping", "Stopped")  # the emulator may model the Stopping phase

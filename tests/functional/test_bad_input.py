@@ -13,8 +13,10 @@ import subprocess
 import sys
 
 import pytest
-from conftest import COLLECTION, harness
+from conftest import COLLECTION
 from test_faults import dump_state, private_network
+
+from tests.emulator import harness
 
 REGION = harness.REGION
 OTHER_REGION = "eu-west-1"

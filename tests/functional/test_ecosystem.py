@@ -28,7 +28,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import COLLECTION, harness
+from conftest import COLLECTION
+
+from tests.emulator import harness
 
 BIN = Path(sys.executable).parent
 REGION = harness.REGION
@@ -309,11 +311,8 @@ def test_collection_metadata_feeds_ansible_builder_introspect():
 
 
 def test_every_filter_is_documented():
-    sys.path.insert(0, str(COLLECTION.parents[2]))
-    try:
-        from ansible_collections.secure_sagemaker.notebooks.plugins.filter.notebooks import FilterModule
-    finally:
-        sys.path.pop(0)
+    from ansible_collections.secure_sagemaker.notebooks.plugins.filter.notebooks import FilterModule
+
     names = sorted(FilterModule().filters())
     assert sorted(p.stem for p in (COLLECTION / "plugins" / "filter").glob("*.yml")) == names
     env = clean_env(ANSIBLE_COLLECTIONS_PATH=str(COLLECTION.parents[2]))

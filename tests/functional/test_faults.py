@@ -23,10 +23,10 @@ import sys
 import time
 
 import pytest
-from conftest import COLLECTION, harness
+from conftest import COLLECTION
 
-sys.path.insert(0, str(COLLECTION / "tests" / "emulator"))
-from faults import FaultProxy  # noqa: E402  (a test instrument beside the harness)
+from tests.emulator import harness
+from tests.emulator.faults import FaultProxy
 
 REGION = harness.REGION
 NOTEBOOKS = ["faults-one", "faults-two"]

@@ -19,7 +19,8 @@ import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import harness
+
+from tests.emulator import harness
 
 BUCKET, OTHER_BUCKET = "lp-notebook-scripts", "lp-other-bucket"
 PREFIX = "lifecycle-configurations/"

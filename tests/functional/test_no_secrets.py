@@ -16,8 +16,10 @@ import sys
 import uuid
 
 import pytest
-from conftest import AUTOSTOP, COLLECTION, harness
+from conftest import AUTOSTOP, COLLECTION
 from test_faults import private_network
+
+from tests.emulator import harness
 
 SECRET = "SeCrEtKeY" + uuid.uuid4().hex
 SESSION = "SeSsIoNtOkEn" + uuid.uuid4().hex

@@ -29,7 +29,9 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import COLLECTION, harness
+from conftest import COLLECTION
+
+from tests.emulator import harness
 
 REGION = harness.REGION
 ACCOUNT = harness.ACCOUNT_ID

@@ -14,7 +14,7 @@ __metaclass__ = type
 import json
 
 import pytest
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import policies
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import arn, policies
 from parliament import analyze_policy_string
 
 ACCOUNT = "123456789012"
@@ -69,7 +69,7 @@ def test_parliament_finds_nothing(region, name, document):
         assert found == [TRUST_NO_RESOURCE]
         with_resource = json.loads(json.dumps(document))
         for statement in with_resource["Statement"]:
-            statement["Resource"] = "arn:%s:iam::%s:role/notebook" % (policies.partition_of(region), ACCOUNT)
+            statement["Resource"] = "arn:%s:iam::%s:role/notebook" % (arn.partition_of(region), ACCOUNT)
         assert findings(with_resource) == [TRUST_GIVES_CREDENTIALS]
         return
     assert found == []

@@ -1,9 +1,23 @@
 # Copyright: secure_sagemaker.notebooks contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The shared retry policy: each call backs off on its own, whatever other calls do meanwhile."""
+"""The shared retry policy (each call backs off on its own, whatever other calls do meanwhile) and
+the read layer every module reads through (``pages``, ``describe_or_none``): exact calls from a
+Stubber, real paging from the emulator."""
 
+import pytest
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import RETRY
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import (
+    RETRY,
+    NotebooksError,
+    describe_or_none,
+    pages,
+    run,
+)
+from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_utils.clients import (
+    Calls,
+    lifecycle_config,
+    stubbed,
+)
 from botocore.exceptions import ClientError
 
 
@@ -53,3 +67,133 @@ def test_the_retries_are_bounded(monkeypatch):
     else:
         raise AssertionError("the throttling error was not raised")
     assert len(calls) == 8 and len(sleeps) == 7 and max(sleeps) <= 20
+
+
+# --- the read layer ----------------------------------------------------------------------------------
+
+NAMED = {"NotebookInstanceName": "nb-1"}
+ANSWER = {"NotebookInstanceName": "nb-1", "NotebookInstanceStatus": "InService"}
+
+
+def summaries(*names):
+    return [{"NotebookInstanceName": n, "NotebookInstanceArn": "arn:x/" + n} for n in names]
+
+
+def test_pages_reads_every_page_with_the_page_size():
+    sm, stub = stubbed("sagemaker")
+    stub.add_response(
+        "list_notebook_instances",
+        {"NotebookInstances": summaries("a", "b"), "NextToken": "t"},
+        {"MaxResults": 2, "StatusEquals": "InService"},
+    )
+    stub.add_response(
+        "list_notebook_instances",
+        {"NotebookInstances": summaries("c")},
+        {"MaxResults": 2, "StatusEquals": "InService", "NextToken": "t"},
+    )
+    items = pages(sm, "list_notebook_instances", "NotebookInstances", page_size=2, StatusEquals="InService")
+    assert [i["NotebookInstanceName"] for i in items] == ["a", "b", "c"]
+    stub.assert_no_pending_responses()
+
+
+def test_pages_of_nothing_is_an_empty_list():
+    sm, stub = stubbed("sagemaker")
+    stub.add_response("list_notebook_instances", {}, {})
+    assert pages(sm, "list_notebook_instances", "NotebookInstances") == []
+    stub.assert_no_pending_responses()
+
+
+def test_a_throttled_page_retries_the_whole_listing(no_backoff):
+    sm, stub = stubbed("sagemaker")
+    first = ("list_notebook_instances", {"NotebookInstances": summaries("a"), "NextToken": "t"}, {})
+    stub.add_response(*first)
+    stub.add_client_error(
+        "list_notebook_instances", "ThrottlingException", "Rate exceeded", expected_params={"NextToken": "t"}
+    )
+    stub.add_response(*first)
+    stub.add_response("list_notebook_instances", {"NotebookInstances": summaries("b")}, {"NextToken": "t"})
+    assert [i["NotebookInstanceName"] for i in pages(sm, "list_notebook_instances", "NotebookInstances")] == ["a", "b"]
+    stub.assert_no_pending_responses()
+
+
+def test_pages_follows_the_emulators_tokens(sagemaker):
+    for name in ("lcc-a", "lcc-b", "lcc-c"):
+        lifecycle_config(sagemaker, name, on_start="echo\n")
+    calls = Calls(sagemaker)
+    items = pages(
+        sagemaker, "list_notebook_instance_lifecycle_configs", "NotebookInstanceLifecycleConfigs", page_size=2
+    )
+    assert sorted(i["NotebookInstanceLifecycleConfigName"] for i in items) == ["lcc-a", "lcc-b", "lcc-c"]
+    assert calls.operations() == ["list_notebook_instance_lifecycle_configs"] * 2
+
+
+def test_describe_or_none_drops_the_metadata_and_retries_a_throttled_read(no_backoff):
+    sm, stub = stubbed("sagemaker")
+    stub.add_client_error("describe_notebook_instance", "ThrottlingException", "Rate exceeded", expected_params=NAMED)
+    stub.add_response("describe_notebook_instance", dict(ANSWER), NAMED)
+    assert describe_or_none(sm.describe_notebook_instance, **NAMED) == ANSWER
+    stub.assert_no_pending_responses()
+
+
+def test_describe_or_none_is_none_only_for_a_missing_resource():
+    sm, stub = stubbed("sagemaker")
+    stub.add_client_error("describe_notebook_instance", "ValidationException", "RecordNotFound", expected_params=NAMED)
+    assert describe_or_none(sm.describe_notebook_instance, **NAMED) is None
+    stub.add_client_error("describe_notebook_instance", "ValidationException", "Bad name", expected_params=NAMED)
+    with pytest.raises(ClientError, match="Bad name"):
+        describe_or_none(sm.describe_notebook_instance, **NAMED)
+    stub.assert_no_pending_responses()
+
+
+def test_describe_or_none_takes_error_codes_for_missing():
+    ec2, stub = stubbed("ec2")
+    ids = {"VpcEndpointIds": ["vpce-0123456789abcdef0"]}
+    stub.add_client_error("describe_vpc_endpoints", "InvalidVpcEndpointId.NotFound", "gone", expected_params=ids)
+    assert describe_or_none(ec2.describe_vpc_endpoints, missing=("InvalidVpcEndpointId.NotFound",), **ids) is None
+    stub.add_client_error("describe_vpc_endpoints", "UnauthorizedOperation", "no", expected_params=ids)
+    with pytest.raises(ClientError, match="UnauthorizedOperation"):
+        describe_or_none(ec2.describe_vpc_endpoints, missing=("InvalidVpcEndpointId.NotFound",), **ids)
+    stub.assert_no_pending_responses()
+
+
+class Exited(Exception):
+    """What AnsibleModule's exit_json/fail_json do (they never return)."""
+
+
+class ModuleRecord:
+    """The two exits of an AnsibleModule, recorded: run() is the only caller of either."""
+
+    def __init__(self, diff):
+        self._diff = diff
+        self.exited = None
+
+    def exit_json(self, **result):
+        self.exited = ("exit", result)
+        raise Exited()
+
+    def fail_json(self, **result):
+        self.exited = ("fail", result)
+        raise Exited()
+
+
+@pytest.mark.parametrize("diff", [True, False])
+def test_run_exits_with_the_result_and_keeps_diff_only_in_diff_mode(diff):
+    module = ModuleRecord(diff)
+    with pytest.raises(Exited):
+        run(module, lambda m: {"changed": True, "diff": {"before": 1, "after": 2}})
+    expected = {"changed": True, "diff": {"before": 1, "after": 2}} if diff else {"changed": True}
+    assert module.exited == ("exit", expected)
+
+
+@pytest.mark.parametrize("diff", [True, False])
+def test_run_turns_the_collections_error_into_fail_json(diff):
+    def logic(module):
+        raise NotebooksError("refused", field="name", diff={"before": {}, "after": {}})
+
+    module = ModuleRecord(diff)
+    with pytest.raises(Exited):
+        run(module, logic)
+    expected = {"msg": "refused", "field": "name"}
+    if diff:
+        expected["diff"] = {"before": {}, "after": {}}
+    assert module.exited == ("fail", expected)

@@ -1,6 +1,7 @@
 # Copyright: secure_sagemaker.notebooks contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Validation, comparison and the create/update/delete decisions of lifecycle_config, without AWS."""
+"""lifecycle_config: validation and comparison on plain data; the create/update/delete decisions
+against the emulator's SageMaker (calls recorded with botocore events), a refusal from a Stubber."""
 
 import base64
 import datetime
@@ -9,122 +10,27 @@ import hashlib
 import pytest
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import lifecycle_config as lcc
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError
+from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_utils.clients import (
+    NOTEBOOK_ARN,
+    Calls,
+    create_notebook,
+    lifecycle_config,
+    list_configs,
+    settle,
+    stubbed,
+    tags_of,
+)
 from botocore.exceptions import ClientError
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance-lifecycle-config/%s"
-WRITES = {
-    "create_notebook_instance_lifecycle_config",
-    "update_notebook_instance_lifecycle_config",
-    "delete_notebook_instance_lifecycle_config",
-    "add_tags",
-    "delete_tags",
-}
 
 
 def b64(text):
     return base64.b64encode(text.encode()).decode()
 
 
-class Pages:
-    def __init__(self, key, items):
-        self.key, self.items = key, items
-
-    def __iter__(self):
-        return iter([{self.key: list(self.items)}])
-
-    def build_full_result(self):
-        return {self.key: list(self.items)}
-
-
-class FakeSageMaker:
-    """Just enough SageMaker for the module's logic; answers shaped like the real API's."""
-
-    def __init__(self, configs=None, notebooks=None, tags=None):
-        self.configs = configs or {}
-        self.notebooks = notebooks or []
-        self.tags = tags or {}
-        self.calls = []
-
-    def _missing(self, op, name):
-        return ClientError(
-            {
-                "Error": {
-                    "Code": "ValidationException",
-                    "Message": "Unable to %s Notebook Instance Lifecycle Config '%s'. (Details: Notebook Instance "
-                    "Lifecycle Config does not exist.)" % (op, ARN % name),
-                }
-            },
-            op,
-        )
-
-    def writes(self):
-        return [call for call in self.calls if call[0] in WRITES]
-
-    def describe_notebook_instance_lifecycle_config(self, NotebookInstanceLifecycleConfigName, aws_retry=False):
-        self.calls.append(("describe", NotebookInstanceLifecycleConfigName))
-        if NotebookInstanceLifecycleConfigName not in self.configs:
-            raise self._missing("describe", NotebookInstanceLifecycleConfigName)
-        return dict(self.configs[NotebookInstanceLifecycleConfigName], ResponseMetadata={})
-
-    def create_notebook_instance_lifecycle_config(self, NotebookInstanceLifecycleConfigName, aws_retry=False, **kw):
-        name = NotebookInstanceLifecycleConfigName
-        self.calls.append(("create_notebook_instance_lifecycle_config", name, kw))
-        now = datetime.datetime(2026, 11, 28, 4, 0, tzinfo=datetime.timezone.utc)
-        self.configs[name] = {
-            "NotebookInstanceLifecycleConfigArn": ARN % name,
-            "NotebookInstanceLifecycleConfigName": name,
-            "CreationTime": now,
-            "LastModifiedTime": now,
-        }
-        for member in ("OnStart", "OnCreate"):
-            if member in kw:
-                self.configs[name][member] = kw[member]
-        self.tags[ARN % name] = list(kw.get("Tags", []))
-        return {"NotebookInstanceLifecycleConfigArn": ARN % name}
-
-    def update_notebook_instance_lifecycle_config(self, NotebookInstanceLifecycleConfigName, aws_retry=False, **kw):
-        name = NotebookInstanceLifecycleConfigName
-        self.calls.append(("update_notebook_instance_lifecycle_config", name, kw))
-        self.configs[name].update(kw)
-        self.configs[name]["LastModifiedTime"] = datetime.datetime(2026, 11, 28, 5, 0, tzinfo=datetime.timezone.utc)
-
-    def delete_notebook_instance_lifecycle_config(self, NotebookInstanceLifecycleConfigName, aws_retry=False):
-        self.calls.append(("delete_notebook_instance_lifecycle_config", NotebookInstanceLifecycleConfigName))
-        if NotebookInstanceLifecycleConfigName not in self.configs:
-            raise self._missing("delete", NotebookInstanceLifecycleConfigName)
-        del self.configs[NotebookInstanceLifecycleConfigName]
-
-    def add_tags(self, ResourceArn, Tags, aws_retry=False):
-        self.calls.append(("add_tags", ResourceArn, Tags))
-        keys = {t["Key"] for t in Tags}
-        self.tags[ResourceArn] = [t for t in self.tags.get(ResourceArn, []) if t["Key"] not in keys] + Tags
-
-    def delete_tags(self, ResourceArn, TagKeys, aws_retry=False):
-        self.calls.append(("delete_tags", ResourceArn, TagKeys))
-        self.tags[ResourceArn] = [t for t in self.tags.get(ResourceArn, []) if t["Key"] not in TagKeys]
-
-    def get_paginator(self, operation):
-        fake = self
-
-        class Paginator:
-            def paginate(self, **kw):
-                fake.calls.append((operation, kw))
-                if operation == "list_tags":
-                    return Pages("Tags", fake.tags.get(kw["ResourceArn"], []))
-                if operation == "list_notebook_instances":
-                    contains = kw.get("NotebookInstanceLifecycleConfigNameContains", "")
-                    found = [n for n in fake.notebooks if contains in n.get("NotebookInstanceLifecycleConfigName", "")]
-                    return Pages("NotebookInstances", found)
-                if operation == "list_notebook_instance_lifecycle_configs":
-                    contains = kw.get("NameContains", "")
-                    found = [c for name, c in fake.configs.items() if contains in name]
-                    return Pages("NotebookInstanceLifecycleConfigs", found)
-                raise AssertionError("unexpected paginator " + operation)
-
-        return Paginator()
-
-
 def existing(name="autostop", on_start=None, on_create=None):
+    """A DescribeNotebookInstanceLifecycleConfig answer, as plain data."""
     config = {
         "NotebookInstanceLifecycleConfigArn": ARN % name,
         "NotebookInstanceLifecycleConfigName": name,
@@ -138,18 +44,18 @@ def existing(name="autostop", on_start=None, on_create=None):
     return config
 
 
-def notebook(name, status, config="autostop"):
-    return {
-        "NotebookInstanceName": name,
-        "NotebookInstanceArn": "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/" + name,
-        "NotebookInstanceStatus": status,
-        "NotebookInstanceLifecycleConfigName": config,
-    }
+def notebook(sagemaker, name, status, config="autostop"):
+    """A notebook on the emulator that uses lifecycle configuration ``config``."""
+    create_notebook(sagemaker, name, state=status, LifecycleConfigName=config)
 
 
-def manager(fake, check_mode=False, diff=False):
+def described(sagemaker, name="autostop"):
+    return sagemaker.describe_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName=name)
+
+
+def manager(sagemaker, check_mode=False):
     warnings = []
-    configs = lcc.LifecycleConfigs(fake, check_mode=check_mode, want_diff=diff, warn=warnings.append)
+    configs = lcc.LifecycleConfigs(sagemaker, check_mode=check_mode, warn=warnings.append)
     return configs, warnings
 
 
@@ -302,218 +208,254 @@ def test_diff_has_one_entry_per_changed_script_and_tags():
     assert lcc.build_diff("x", {"on_start": b"a"}, {"on_start": b"a"}, {}, None) == []
 
 
-# --- present --------------------------------------------------------------------------------------
+# --- present (the emulator) -------------------------------------------------------------------------
 
 
-def test_create_encodes_scripts_and_passes_tags():
-    fake = FakeSageMaker()
-    configs, _warnings = manager(fake, diff=True)
+def test_create_encodes_scripts_and_passes_tags(sagemaker):
+    calls = Calls(sagemaker)
+    configs, _warnings = manager(sagemaker)
     result = configs.ensure(params(on_start="echo start\n", on_create="echo create\n", tags={"team": "r"}))
-    create = [c for c in fake.writes() if c[0] == "create_notebook_instance_lifecycle_config"]
-    assert len(fake.writes()) == 1 and create
-    assert create[0][2] == {
-        "OnStart": [{"Content": b64("echo start\n")}],
-        "OnCreate": [{"Content": b64("echo create\n")}],
-        "Tags": [{"Key": "team", "Value": "r"}],
-    }
+    assert calls.writes() == [
+        (
+            "create_notebook_instance_lifecycle_config",
+            {
+                "NotebookInstanceLifecycleConfigName": "autostop",
+                "OnStart": [{"Content": b64("echo start\n")}],
+                "OnCreate": [{"Content": b64("echo create\n")}],
+                "Tags": [{"Key": "team", "Value": "r"}],
+            },
+        )
+    ]
     assert result["changed"] is True
     assert result["arn"] == ARN % "autostop"
     assert result["on_start"] == "echo start\n" and result["on_create"] == "echo create\n"
     assert result["tags"] == {"team": "r"} and result["attached_notebooks"] == []
     assert [d["after"] for d in result["diff"]] == ["echo start\n", "echo create\n", "team=r\n"]
     assert all(d["before"] == "" for d in result["diff"])
+    assert lcc.scripts_of(described(sagemaker)) == {"on_start": b"echo start\n", "on_create": b"echo create\n"}
+    assert tags_of(sagemaker, ARN % "autostop") == {"team": "r"}
 
 
-def test_create_without_a_hook_omits_it():
-    fake = FakeSageMaker()
-    configs, _warnings = manager(fake)
+def test_create_without_a_hook_omits_it(sagemaker):
+    calls = Calls(sagemaker)
+    configs, _warnings = manager(sagemaker)
     configs.ensure(params(on_start="echo\n"))
-    assert fake.writes()[0][2] == {"OnStart": [{"Content": b64("echo\n")}]}
+    assert calls.writes() == [
+        (
+            "create_notebook_instance_lifecycle_config",
+            {"NotebookInstanceLifecycleConfigName": "autostop", "OnStart": [{"Content": b64("echo\n")}]},
+        )
+    ]
+    assert not described(sagemaker).get("OnCreate")
 
 
-def test_create_in_check_mode_writes_nothing():
-    fake = FakeSageMaker()
-    configs, _warnings = manager(fake, check_mode=True, diff=True)
+def test_create_in_check_mode_writes_nothing(sagemaker):
+    calls = Calls(sagemaker)
+    configs, _warnings = manager(sagemaker, check_mode=True)
     result = configs.ensure(params(on_start="echo\n", tags={"a": "b"}))
-    assert fake.writes() == [] and fake.configs == {}
+    assert calls.writes(accepted=None) == [] and list_configs(sagemaker) == []
     assert result["changed"] is True and result["arn"] is None and result["on_start"] == "echo\n"
     assert len(result["diff"]) == 2
 
 
-def test_unchanged_config_makes_no_write_call():
-    fake = FakeSageMaker(
-        configs={"autostop": existing(on_start="echo\n")},
-        tags={ARN % "autostop": [{"Key": "a", "Value": "b"}]},
-        notebooks=[notebook("nb1", "InService")],
-    )
-    configs, warnings = manager(fake, diff=True)
+def test_unchanged_config_makes_no_write_call(sagemaker):
+    lifecycle_config(sagemaker, "autostop", on_start="echo\n", tags={"a": "b"})
+    notebook(sagemaker, "nb1", "InService")
+    calls = Calls(sagemaker)
+    configs, warnings = manager(sagemaker)
     result = configs.ensure(params(on_start="echo\n", tags={"a": "b"}))
-    assert fake.writes() == []
+    assert calls.writes(accepted=None) == []
     assert result["changed"] is False and result["diff"] == [] and warnings == []
     assert result["restart_required"] == []
-    assert result["attached_notebooks"] == [
-        {"name": "nb1", "arn": "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/nb1", "status": "InService"}
-    ]
+    assert result["attached_notebooks"] == [{"name": "nb1", "arn": NOTEBOOK_ARN + "nb1", "status": "InService"}]
 
 
-def test_changed_on_start_updates_in_place_and_names_running_notebooks():
-    fake = FakeSageMaker(
-        configs={"autostop": existing(on_start="echo 1\n", on_create="setup\n")},
-        notebooks=[
-            notebook("a-running", "InService"),
-            notebook("b-stopped", "Stopped"),
-            notebook("c-pending", "Pending"),
-            notebook("other", "InService", config="autostop-old"),
-        ],
-    )
-    configs, warnings = manager(fake, diff=True)
+def test_changed_on_start_updates_in_place_and_names_running_notebooks(timed_sagemaker):
+    # The timed emulator: c-pending is still Pending while the module reads (it was created last).
+    sagemaker = timed_sagemaker
+    lifecycle_config(sagemaker, "autostop", on_start="echo 1\n", on_create="setup\n")
+    for name, config in (("a-running", "autostop"), ("b-stopped", "autostop"), ("other", "autostop-old")):
+        notebook(sagemaker, name, "Pending", config=config)
+    for name in ("a-running", "b-stopped", "other"):
+        settle(sagemaker, name, "InService")
+    sagemaker.stop_notebook_instance(NotebookInstanceName="b-stopped")
+    settle(sagemaker, "b-stopped", "Stopped")
+    notebook(sagemaker, "c-pending", "Pending")
+    before = described(sagemaker)["LastModifiedTime"]
+    calls = Calls(sagemaker)
+    configs, warnings = manager(sagemaker)
     result = configs.ensure(params(on_start="echo 2\n", on_create="setup\n"))
     # Both hooks are sent, the whole desired state; the ARN stays.
-    assert fake.writes() == [
+    assert calls.writes() == [
         (
             "update_notebook_instance_lifecycle_config",
-            "autostop",
-            {"OnStart": [{"Content": b64("echo 2\n")}], "OnCreate": [{"Content": b64("setup\n")}]},
+            {
+                "NotebookInstanceLifecycleConfigName": "autostop",
+                "OnStart": [{"Content": b64("echo 2\n")}],
+                "OnCreate": [{"Content": b64("setup\n")}],
+            },
         )
     ]
     assert result["changed"] is True and result["arn"] == ARN % "autostop"
     assert result["on_start"] == "echo 2\n"
-    assert result["last_modified_time"] == "2026-11-28T05:00:00+00:00"
+    after = described(sagemaker)
+    assert result["last_modified_time"] == after["LastModifiedTime"].isoformat() and after["LastModifiedTime"] > before
+    assert lcc.scripts_of(after)["on_start"] == b"echo 2\n"
     assert result["restart_required"] == ["a-running", "c-pending"]
-    assert [n["name"] for n in result["attached_notebooks"]] == ["a-running", "b-stopped", "c-pending"]
+    assert [(n["name"], n["status"]) for n in result["attached_notebooks"]] == [
+        ("a-running", "InService"),
+        ("b-stopped", "Stopped"),
+        ("c-pending", "Pending"),
+    ]
     assert len(warnings) == 1 and "a-running, c-pending" in warnings[0] and "b-stopped" not in warnings[0]
     assert [(d["before"], d["after"]) for d in result["diff"]] == [("echo 1\n", "echo 2\n")]
 
 
-def test_changed_on_create_needs_no_restart():
-    fake = FakeSageMaker(
-        configs={"autostop": existing(on_start="s\n", on_create="c1\n")}, notebooks=[notebook("nb", "InService")]
-    )
-    configs, warnings = manager(fake)
+def test_changed_on_create_needs_no_restart(sagemaker):
+    lifecycle_config(sagemaker, "autostop", on_start="s\n", on_create="c1\n")
+    notebook(sagemaker, "nb", "InService")
+    configs, warnings = manager(sagemaker)
     result = configs.ensure(params(on_start="s\n", on_create="c2\n"))
     assert result["changed"] is True and result["restart_required"] == [] and warnings == []
+    assert lcc.scripts_of(described(sagemaker))["on_create"] == b"c2\n"
 
 
-def test_omitted_hook_is_removed_with_an_empty_list():
-    fake = FakeSageMaker(configs={"autostop": existing(on_start="s\n", on_create="c\n")})
-    configs, _warnings = manager(fake)
+def test_omitted_hook_is_removed_with_an_empty_list(sagemaker):
+    lifecycle_config(sagemaker, "autostop", on_start="s\n", on_create="c\n")
+    calls = Calls(sagemaker)
+    configs, _warnings = manager(sagemaker)
     result = configs.ensure(params(on_start="s\n"))
-    assert fake.writes() == [
+    assert calls.writes() == [
         (
             "update_notebook_instance_lifecycle_config",
-            "autostop",
-            {"OnStart": [{"Content": b64("s\n")}], "OnCreate": []},
+            {"NotebookInstanceLifecycleConfigName": "autostop", "OnStart": [{"Content": b64("s\n")}], "OnCreate": []},
         )
     ]
     assert result["on_create"] is None and result["on_create_sha256"] is None
+    assert lcc.scripts_of(described(sagemaker)) == {"on_start": b"s\n", "on_create": None}
 
 
-def test_change_in_check_mode_predicts_without_writing():
-    fake = FakeSageMaker(configs={"autostop": existing(on_start="echo 1\n")}, notebooks=[notebook("nb", "InService")])
-    configs, warnings = manager(fake, check_mode=True, diff=True)
+def test_change_in_check_mode_predicts_without_writing(sagemaker):
+    lifecycle_config(sagemaker, "autostop", on_start="echo 1\n")
+    notebook(sagemaker, "nb", "InService")
+    calls = Calls(sagemaker)
+    configs, warnings = manager(sagemaker, check_mode=True)
     result = configs.ensure(params(on_start="echo 2\n", tags={"new": "tag"}))
-    assert fake.writes() == []
-    assert lcc.scripts_of(fake.configs["autostop"])["on_start"] == b"echo 1\n"
+    assert calls.writes(accepted=None) == []
+    assert lcc.scripts_of(described(sagemaker))["on_start"] == b"echo 1\n"
+    assert tags_of(sagemaker, ARN % "autostop") == {}
     assert result["changed"] is True and result["restart_required"] == ["nb"]
     assert result["on_start"] == "echo 2\n" and result["tags"] == {"new": "tag"}
     assert "would get" in warnings[0]
     assert len(result["diff"]) == 2
+    # What check mode predicts is what the real run then reports (but the times of the write).
+    real, _warnings = manager(sagemaker)
+    done = real.ensure(params(on_start="echo 2\n", tags={"new": "tag"}))
+    for key in ("arn", "creation_time", "last_modified_time"):
+        result.pop(key), done.pop(key)
+    assert done == result
 
 
-def test_tags_only_change_uses_tagging_calls():
-    fake = FakeSageMaker(
-        configs={"autostop": existing(on_start="s\n")},
-        tags={ARN % "autostop": [{"Key": "old", "Value": "1"}, {"Key": "keep", "Value": "2"}]},
-        notebooks=[notebook("nb", "InService")],
-    )
-    configs, warnings = manager(fake)
+def test_tags_only_change_uses_tagging_calls(sagemaker):
+    lifecycle_config(sagemaker, "autostop", on_start="s\n", tags={"old": "1", "keep": "2"})
+    notebook(sagemaker, "nb", "InService")
+    calls = Calls(sagemaker)
+    configs, warnings = manager(sagemaker)
     result = configs.ensure(params(on_start="s\n", tags={"keep": "2", "new": "3"}))
-    assert [c[0] for c in fake.writes()] == ["delete_tags", "add_tags"]
+    assert calls.write_names() == ["delete_tags", "add_tags"]
     assert result["changed"] is True and result["tags"] == {"keep": "2", "new": "3"}
     assert result["restart_required"] == [] and warnings == []
+    assert tags_of(sagemaker, ARN % "autostop") == {"keep": "2", "new": "3"}
 
 
-def test_tags_omitted_are_left_alone():
-    fake = FakeSageMaker(
-        configs={"autostop": existing(on_start="s\n")}, tags={ARN % "autostop": [{"Key": "k", "Value": "v"}]}
-    )
-    configs, _warnings = manager(fake)
+def test_tags_omitted_are_left_alone(sagemaker):
+    lifecycle_config(sagemaker, "autostop", on_start="s\n", tags={"k": "v"})
+    calls = Calls(sagemaker)
+    configs, _warnings = manager(sagemaker)
     result = configs.ensure(params(on_start="s\n"))
-    assert fake.writes() == [] and result["changed"] is False and result["tags"] == {"k": "v"}
+    assert calls.writes(accepted=None) == [] and result["changed"] is False and result["tags"] == {"k": "v"}
 
 
-# --- absent ---------------------------------------------------------------------------------------
+# --- absent (the emulator) --------------------------------------------------------------------------
 
 
-def test_absent_refuses_an_attached_config_and_names_notebooks():
-    fake = FakeSageMaker(
-        configs={"autostop": existing(on_start="s\n")},
-        notebooks=[notebook("nb1", "InService"), notebook("nb2", "Stopped")],
-    )
+def test_absent_refuses_an_attached_config_and_names_notebooks(sagemaker):
+    lifecycle_config(sagemaker, "autostop", on_start="s\n")
+    notebook(sagemaker, "nb1", "InService")
+    notebook(sagemaker, "nb2", "Stopped")
+    calls = Calls(sagemaker)
     for check_mode in (True, False):
-        configs, _warnings = manager(fake, check_mode=check_mode)
+        configs, _warnings = manager(sagemaker, check_mode=check_mode)
         with pytest.raises(NotebooksError) as error:
             configs.ensure(params(state="absent"))
         assert "nb1 (InService), nb2 (Stopped)" in error.value.msg
         assert [n["name"] for n in error.value.details["attached_notebooks"]] == ["nb1", "nb2"]
-    assert fake.writes() == [] and "autostop" in fake.configs
+    assert calls.writes(accepted=None) == [] and list_configs(sagemaker) == ["autostop"]
 
 
-def test_absent_deletes_and_reports_the_diff():
-    fake = FakeSageMaker(configs={"autostop": existing(on_start="s\n")})
-    configs, _warnings = manager(fake, diff=True)
+def test_absent_deletes_and_reports_the_diff(sagemaker):
+    lifecycle_config(sagemaker, "autostop", on_start="s\n")
+    calls = Calls(sagemaker)
+    configs, _warnings = manager(sagemaker)
     result = configs.ensure(params(state="absent"))
-    assert fake.writes() == [("delete_notebook_instance_lifecycle_config", "autostop")]
+    assert calls.writes() == [
+        ("delete_notebook_instance_lifecycle_config", {"NotebookInstanceLifecycleConfigName": "autostop"})
+    ]
     assert result["changed"] is True and result["arn"] == ARN % "autostop" and result["on_start"] is None
     assert result["diff"][0]["before"] == "s\n" and result["diff"][0]["after"] == ""
+    assert list_configs(sagemaker) == []
 
 
-def test_absent_in_check_mode_deletes_nothing():
-    fake = FakeSageMaker(configs={"autostop": existing(on_start="s\n")})
-    configs, _warnings = manager(fake, check_mode=True)
+def test_absent_in_check_mode_deletes_nothing(sagemaker):
+    lifecycle_config(sagemaker, "autostop", on_start="s\n")
+    calls = Calls(sagemaker)
+    configs, _warnings = manager(sagemaker, check_mode=True)
     assert configs.ensure(params(state="absent"))["changed"] is True
-    assert fake.writes() == [] and "autostop" in fake.configs
+    assert calls.writes(accepted=None) == [] and list_configs(sagemaker) == ["autostop"]
 
 
-def test_absent_on_a_missing_config_is_no_change():
-    fake = FakeSageMaker()
-    configs, _warnings = manager(fake)
+def test_absent_on_a_missing_config_is_no_change(sagemaker):
+    calls = Calls(sagemaker)
+    configs, _warnings = manager(sagemaker)
     result = configs.ensure(params(state="absent"))
-    assert result["changed"] is False and result["arn"] is None and fake.writes() == []
+    assert result["changed"] is False and result["arn"] is None and calls.writes(accepted=None) == []
 
 
 def test_other_aws_errors_are_not_taken_for_missing():
-    class Denied(FakeSageMaker):
-        def describe_notebook_instance_lifecycle_config(self, **kw):
-            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "describe")
-
-    configs, _warnings = manager(Denied())
-    with pytest.raises(ClientError):
-        configs.ensure(params(state="absent"))
-
-
-# --- info -----------------------------------------------------------------------------------------
-
-
-def test_gather_lists_sorted_with_notebooks_and_tags():
-    fake = FakeSageMaker(
-        configs={"zeta": existing("zeta", on_start="z\n"), "alpha": existing("alpha", on_create="a\n")},
-        notebooks=[notebook("nb", "Stopped", config="zeta")],
-        tags={ARN % "alpha": [{"Key": "k", "Value": "v"}]},
+    sagemaker, stub = stubbed("sagemaker")
+    stub.add_client_error(
+        "describe_notebook_instance_lifecycle_config",
+        "AccessDeniedException",
+        "User is not authorized to perform: sagemaker:DescribeNotebookInstanceLifecycleConfig",
+        expected_params={"NotebookInstanceLifecycleConfigName": "autostop"},
     )
-    configs = lcc.gather(fake)
+    configs, _warnings = manager(sagemaker)
+    with pytest.raises(ClientError, match="AccessDeniedException"):
+        configs.ensure(params(state="absent"))
+    stub.assert_no_pending_responses()
+
+
+# --- info (the emulator) ----------------------------------------------------------------------------
+
+
+def test_gather_lists_sorted_with_notebooks_and_tags(sagemaker):
+    lifecycle_config(sagemaker, "zeta", on_start="z\n")
+    lifecycle_config(sagemaker, "alpha", on_create="a\n", tags={"k": "v"})
+    notebook(sagemaker, "nb", "Stopped", config="zeta")
+    calls = Calls(sagemaker)
+    configs = lcc.gather(sagemaker)
     assert [c["name"] for c in configs] == ["alpha", "zeta"]
     assert configs[0]["on_create"] == "a\n" and configs[0]["tags"] == {"k": "v"}
     assert configs[1]["attached_notebooks"][0]["name"] == "nb" and configs[0]["attached_notebooks"] == []
     assert "restart_required" not in configs[0]
-    assert [c["name"] for c in lcc.gather(fake, name_contains="alp")] == ["alpha"]
-    assert [c["name"] for c in lcc.gather(fake, name="zeta")] == ["zeta"]
-    assert lcc.gather(fake, name="missing") == []
-    assert fake.writes() == []
+    assert [c["name"] for c in lcc.gather(sagemaker, name_contains="alp")] == ["alpha"]
+    assert [c["name"] for c in lcc.gather(sagemaker, name="zeta")] == ["zeta"]
+    assert lcc.gather(sagemaker, name="missing") == []
+    assert calls.writes(accepted=None) == []
 
 
-def test_gather_validates_a_name_before_calling_aws():
-    fake = FakeSageMaker()
+def test_gather_validates_a_name_before_calling_aws(sagemaker):
+    calls = Calls(sagemaker)
     with pytest.raises(NotebooksError):
-        lcc.gather(fake, name="bad_name")
-    assert fake.calls == []
+        lcc.gather(sagemaker, name="bad_name")
+    assert calls.all == []

@@ -98,7 +98,9 @@ def test_must_restore(status, steps, expected):
 
 
 class Ops:
-    """Records calls; fails on the named step."""
+    """Records the steps execute() runs; fails on the named step.  Plain data for a pure function,
+    not a double of AWS: execute() takes any object with one method per step (notebook_ops.Notebook
+    in the modules) and makes no AWS call itself."""
 
     def __init__(self, fail_on=None, restore_fails=False):
         self.calls = []

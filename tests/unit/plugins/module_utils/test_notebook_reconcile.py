@@ -1,414 +1,355 @@
 # Copyright: secure_sagemaker.notebooks contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""reconcile() and the waits against a fake SageMaker that walks through the transitional statuses."""
+"""reconcile() and the waits against the emulator with its timing model: Pending, Stopping and
+Updating really last a moment, so every wait really waits.  Failures the emulator cannot produce
+(an AccessDenied, a refused start) are injected into the real client (clients.inject); a Failed or
+Deleting notebook, which it cannot produce either, is answered by a Stubber."""
 
-import copy
+import time
 
 import pytest
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook import (
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook_ops import (
     reconcile,
     wait_for_status,
     wait_until_settled,
 )
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.waiter import WaitTimeout
+from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_utils.clients import (
+    NOTEBOOK_ARN,
+    ROLE,
+    Calls,
+    create_notebook,
+    inject,
+    lifecycle_config,
+    status,
+    stubbed,
+    tags_of,
+)
 from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_utils.notebook_params import (
     params as base_params,
 )
-from botocore.exceptions import ClientError
 
-ARN = "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/"
+# The code under test polls quickly, so that each wait ends soon after the emulator's phase does.
+FAST = dict(delay=0.05, max_delay=0.05)
 NO_SLEEP = dict(sleep=lambda seconds: None)
+MISSING_CONFIG = "Unable to find Notebook Instance Lifecycle Config"
 
 
-def aws_error(message, code="ValidationException"):
-    return ClientError({"Error": {"Code": code, "Message": message}}, "Operation")
-
-
-class Paginator:
-    def __init__(self, fake):
-        self.fake = fake
-
-    def paginate(self, ResourceArn):
-        self.name = ResourceArn.rsplit("/", 1)[-1]
-        return self
-
-    def build_full_result(self):
-        return {"Tags": [{"Key": k, "Value": v} for k, v in self.fake.tags.get(self.name, {}).items()]}
-
-
-class FakeSageMaker:
-    """Each describe shows the current status, then moves one step along the transition."""
-
-    def __init__(self, update_error=None, start_error=None, tag_error=None):
-        self.notebooks = {}
-        self.tags = {}
-        self.writes = []
-        self.update_error = update_error
-        self.start_error = start_error
-        self.tag_error = tag_error
-
-    def add(self, name, status="InService", **fields):
-        self.notebooks[name] = dict(
-            NotebookInstanceName=name,
-            NotebookInstanceArn=ARN + name,
-            NotebookInstanceStatus=status,
-            InstanceType="ml.t3.medium",
-            RoleArn="arn:r",
-            SubnetId="subnet-1",
-            SecurityGroups=["sg-1"],
-            DirectInternetAccess="Disabled",
-            VolumeSizeInGB=5,
-            PlatformIdentifier="notebook-al2023-v1",
-            InstanceMetadataServiceConfiguration={"MinimumInstanceMetadataServiceVersion": "2"},
-            _next=[],
-        )
-        self.notebooks[name].update(fields)
-
-    def _get(self, name):
-        if name not in self.notebooks:
-            raise aws_error("RecordNotFound")
-        return self.notebooks[name]
-
-    def _move(self, notebook, status, then):
-        notebook["NotebookInstanceStatus"] = status
-        notebook["_next"] = [then]
-
-    def _require(self, notebook, allowed):
-        if notebook["NotebookInstanceStatus"] not in allowed:
-            raise aws_error("Status (%s) not in (%s)" % (notebook["NotebookInstanceStatus"], allowed))
-
-    def describe_notebook_instance(self, NotebookInstanceName, aws_retry=False):
-        notebook = self._get(NotebookInstanceName)
-        shown = dict((k, v) for k, v in copy.deepcopy(notebook).items() if not k.startswith("_"))
-        if notebook["_next"]:
-            following = notebook["_next"].pop(0)
-            if following is None:
-                del self.notebooks[NotebookInstanceName]
-            else:
-                notebook["NotebookInstanceStatus"] = following
-        return shown
-
-    def create_notebook_instance(self, aws_retry=False, **request):
-        self.writes.append(("create", request))
-        self.add(
-            request["NotebookInstanceName"],
-            status="Pending",
-            NotebookInstanceLifecycleConfigName=request.get("LifecycleConfigName"),
-        )
-        self.notebooks[request["NotebookInstanceName"]]["_next"] = ["InService"]
-        self.tags[request["NotebookInstanceName"]] = dict((t["Key"], t["Value"]) for t in request.get("Tags", []))
-
-    def stop_notebook_instance(self, NotebookInstanceName, aws_retry=False):
-        notebook = self._get(NotebookInstanceName)
-        self._require(notebook, ("InService",))
-        self.writes.append(("stop", NotebookInstanceName))
-        self._move(notebook, "Stopping", "Stopped")
-
-    def start_notebook_instance(self, NotebookInstanceName, aws_retry=False):
-        notebook = self._get(NotebookInstanceName)
-        self._require(notebook, ("Stopped", "Failed"))
-        if self.start_error:
-            raise self.start_error
-        self.writes.append(("start", NotebookInstanceName))
-        self._move(notebook, "Pending", "InService")
-
-    def update_notebook_instance(self, NotebookInstanceName, aws_retry=False, **request):
-        notebook = self._get(NotebookInstanceName)
-        self._require(notebook, ("Stopped",))
-        if self.update_error:
-            raise self.update_error
-        self.writes.append(("update", request))
-        if "LifecycleConfigName" in request:
-            notebook["NotebookInstanceLifecycleConfigName"] = request["LifecycleConfigName"]
-        if request.get("DisassociateLifecycleConfig"):
-            notebook.pop("NotebookInstanceLifecycleConfigName", None)
-        if "InstanceType" in request:
-            notebook["InstanceType"] = request["InstanceType"]
-        self._move(notebook, "Updating", "Stopped")
-
-    def delete_notebook_instance(self, NotebookInstanceName, aws_retry=False):
-        notebook = self._get(NotebookInstanceName)
-        self._require(notebook, ("Stopped", "Failed"))
-        self.writes.append(("delete", NotebookInstanceName))
-        self._move(notebook, "Deleting", None)
-
-    def get_paginator(self, operation):
-        assert operation == "list_tags"
-        return Paginator(self)
-
-    def add_tags(self, ResourceArn, Tags, aws_retry=False):
-        if self.tag_error:
-            raise self.tag_error
-        self.writes.append(("add_tags", Tags))
-        self.tags.setdefault(ResourceArn.rsplit("/", 1)[-1], {}).update((t["Key"], t["Value"]) for t in Tags)
-
-    def delete_tags(self, ResourceArn, TagKeys, aws_retry=False):
-        self.writes.append(("delete_tags", TagKeys))
-        for key in TagKeys:
-            self.tags[ResourceArn.rsplit("/", 1)[-1]].pop(key, None)
-
-    def status(self, name):
-        return self.notebooks[name]["NotebookInstanceStatus"] if name in self.notebooks else None
+@pytest.fixture
+def sm(timed_sagemaker):
+    """The timed emulator; ``sagemaker`` (instant) serves the tests in which no status changes."""
+    return timed_sagemaker
 
 
 def params(**overrides):
     return base_params(**dict({"wait_timeout": 30}, **overrides))
 
 
-def run(fake, check_mode=False, **overrides):
+def run(sagemaker, check_mode=False, **overrides):
     warnings = []
-    result = reconcile(fake, params(**overrides), check_mode=check_mode, warn=warnings.append, poll_args=NO_SLEEP)
+    result = reconcile(sagemaker, params(**overrides), check_mode=check_mode, warn=warnings.append, poll_args=FAST)
     result["warnings"] = warnings
     return result
 
 
-def test_create_waits_for_in_service_with_defaults():
-    fake = FakeSageMaker()
-    result = run(fake, instance_type="ml.t3.medium", role_arn="arn:r", subnet_id="subnet-1", tags={"k": "v"})
+def writes(calls, accepted=True):
+    """The notebook writes, named like the actions (stop, update, start, add_tags, ...)."""
+    return [name.replace("_notebook_instance", "") for name in calls.write_names(accepted)]
+
+
+def test_create_waits_for_in_service_with_defaults(sm):
+    calls = Calls(sm)
+    result = run(sm, instance_type="ml.t3.medium", role_arn=ROLE, subnet_id="subnet-1", tags={"k": "v"})
     assert result["changed"] and result["actions"] == ["create"]
-    request = fake.writes[0][1]
+    assert writes(calls) == ["create"]
+    request = calls.writes()[0][1]
     assert request["DirectInternetAccess"] == "Disabled"
     assert request["PlatformIdentifier"] == "notebook-al2023-v1"
     assert result["notebook_instance"]["notebook_instance_status"] == "InService"
     assert result["notebook_instance"]["tags"] == {"k": "v"}
     assert result["diff"]["before"] == {} and result["diff"]["after"]["status"] == "InService"
+    assert calls.statuses()[0] == "Pending"  # it waited
 
 
-def test_create_without_subnet_refused_before_any_write():
-    fake = FakeSageMaker()
+def test_create_without_subnet_refused_before_any_write(sagemaker):
+    calls = Calls(sagemaker)
     with pytest.raises(NotebooksError, match="subnet_id"):
-        run(fake, instance_type="ml.t3.medium", role_arn="arn:r")
-    assert fake.writes == []
+        run(sagemaker, instance_type="ml.t3.medium", role_arn=ROLE)
+    assert writes(calls, accepted=None) == []
 
 
-def test_unchanged_is_not_changed_and_writes_nothing():
-    fake = FakeSageMaker()
-    fake.add("nb-1")
-    result = run(fake, instance_type="ml.t3.medium", subnet_id="subnet-1", volume_size_in_gb=5)
-    assert not result["changed"] and result["actions"] == [] and fake.writes == []
+def test_unchanged_is_not_changed_and_writes_nothing(sagemaker):
+    create_notebook(sagemaker, "nb-1")
+    calls = Calls(sagemaker)
+    result = run(sagemaker, instance_type="ml.t3.medium", subnet_id="subnet-1", volume_size_in_gb=5)
+    assert not result["changed"] and result["actions"] == [] and writes(calls, accepted=None) == []
 
 
-def test_running_notebook_is_stopped_updated_started():
-    fake = FakeSageMaker()
-    fake.add("nb-1", NotebookInstanceLifecycleConfigName="lcc-1")
-    result = run(fake, lifecycle_config_name="lcc-2")
+def test_running_notebook_is_stopped_updated_started(sm):
+    create_notebook(sm, "nb-1", LifecycleConfigName="lcc-1")
+    lifecycle_config(sm, "lcc-2", on_start="echo 2\n")
+    calls = Calls(sm)
+    result = run(sm, lifecycle_config_name="lcc-2")
     assert result["actions"] == ["stop", "update", "start"]
-    assert [w[0] for w in fake.writes] == ["stop", "update", "start"]
-    assert fake.status("nb-1") == "InService"
+    assert writes(calls) == ["stop", "update", "start"]
+    # Each step waited for the phase of the one before (AWS refuses an update while Stopping).
+    assert {"Stopping", "Updating", "Pending"} <= set(calls.statuses())
+    assert status(sm, "nb-1") == "InService"
     assert result["notebook_instance"]["notebook_instance_lifecycle_config_name"] == "lcc-2"
     assert result["diff"]["before"]["lifecycle_config_name"] == "lcc-1"
     assert result["diff"]["after"]["lifecycle_config_name"] == "lcc-2"
 
 
-def test_stopped_notebook_is_updated_and_stays_stopped():
-    fake = FakeSageMaker()
-    fake.add("nb-1", status="Stopped")
-    result = run(fake, instance_type="ml.t3.large")
+def test_stopped_notebook_is_updated_and_stays_stopped(sm):
+    create_notebook(sm, "nb-1", state="Stopped")
+    result = run(sm, instance_type="ml.t3.large")
     assert result["actions"] == ["update"]
-    assert fake.status("nb-1") == "Stopped"
+    assert status(sm, "nb-1") == "Stopped"
+    assert sm.describe_notebook_instance(NotebookInstanceName="nb-1")["InstanceType"] == "ml.t3.large"
 
 
-def test_wait_false_skips_only_the_last_wait():
-    fake = FakeSageMaker()
-    fake.add("nb-1", NotebookInstanceLifecycleConfigName="lcc-1")
-    result = run(fake, lifecycle_config_name="lcc-2", wait=False)
+def test_wait_false_skips_only_the_last_wait(sm):
+    create_notebook(sm, "nb-1", LifecycleConfigName="lcc-1")
+    lifecycle_config(sm, "lcc-2", on_start="echo 2\n")
+    result = run(sm, lifecycle_config_name="lcc-2", wait=False)
     assert result["actions"] == ["stop", "update", "start"]
     # The stop and update were waited for (update needs Stopped); the start was not.
     assert result["notebook_instance"]["notebook_instance_status"] == "Pending"
 
 
-def test_stop_wait_timeout_restarts_the_notebook():
-    fake = FakeSageMaker()
-    fake.add("nb-1")
-    original_stop = fake.stop_notebook_instance
-
-    def slow_stop(**kwargs):
-        original_stop(**kwargs)
-        fake.notebooks["nb-1"]["_next"] = ["Stopping"] * 3 + ["Stopped"]
-
-    fake.stop_notebook_instance = slow_stop
+def test_stop_wait_timeout_restarts_the_notebook(sm):
+    create_notebook(sm, "nb-1")
+    lifecycle_config(sm, "lcc-2", on_start="echo 2\n")
+    calls = Calls(sm)
+    # The clock jumps past the timeout while the notebook is still Stopping; then it runs normally.
     ticks = iter([0, 0, 100, 100] + list(range(100, 10000, 1)))
     with pytest.raises(NotebooksError, match="Timed out after 30s.*to be Stopped"):
-        reconcile(
-            fake, params(lifecycle_config_name="lcc-2"), poll_args=dict(sleep=lambda s: None, clock=lambda: next(ticks))
-        )
-    assert fake.status("nb-1") == "InService"
-    assert [w[0] for w in fake.writes] == ["stop", "start"]
+        reconcile(sm, params(lifecycle_config_name="lcc-2"), poll_args=dict(FAST, clock=lambda: next(ticks)))
+    assert status(sm, "nb-1") == "InService"
+    assert writes(calls) == ["stop", "start"]
 
 
-def test_transitional_notebook_is_waited_for_first():
-    fake = FakeSageMaker()
-    fake.add("nb-1", status="Stopping")
-    fake.notebooks["nb-1"]["_next"] = ["Stopping", "Stopping", "Stopped"]
-    result = run(fake, instance_type="ml.t3.large", state="started")
+def test_transitional_notebook_is_waited_for_first(sm):
+    create_notebook(sm, "nb-1", state="Stopping")
+    calls = Calls(sm)
+    result = run(sm, instance_type="ml.t3.large", state="started")
+    assert calls.statuses()[0] == "Stopping"
     assert result["actions"] == ["update", "start"]
-    assert fake.status("nb-1") == "InService"
+    assert status(sm, "nb-1") == "InService"
 
 
-def test_failed_update_restores_in_service_and_reports_original_error():
-    fake = FakeSageMaker(update_error=aws_error("Unable to find Notebook Instance Lifecycle Config (x)."))
-    fake.add("nb-1")
+def test_failed_update_restores_in_service_and_reports_original_error(sm):
+    create_notebook(sm, "nb-1")
     with pytest.raises(NotebooksError) as raised:
-        run(fake, lifecycle_config_name="missing")
-    assert "Unable to find Notebook Instance Lifecycle Config" in raised.value.msg
+        run(sm, lifecycle_config_name="missing")  # AWS refuses the update: no such config
+    assert MISSING_CONFIG in raised.value.msg
     assert "update_notebook_instance" in raised.value.msg
     assert raised.value.details["actions"] == ["stop", "start"]
     assert raised.value.details["error_code"] == "ValidationException"
-    assert fake.status("nb-1") == "InService"
+    assert status(sm, "nb-1") == "InService"
     assert raised.value.details["notebook_instance"]["notebook_instance_status"] in ("Pending", "InService")
 
 
-def test_failure_after_the_steps_still_reports_them():
-    fake = FakeSageMaker(tag_error=aws_error("User is not authorized to perform: sagemaker:AddTags", "AccessDenied"))
-    fake.add("nb-1", NotebookInstanceLifecycleConfigName="lcc-1")
+def test_failure_after_the_steps_still_reports_them(sm):
+    create_notebook(sm, "nb-1", LifecycleConfigName="lcc-1")
+    lifecycle_config(sm, "lcc-2", on_start="echo 2\n")
+    inject(sm, "add_tags", "AccessDenied", "User is not authorized to perform: sagemaker:AddTags")
     with pytest.raises(NotebooksError) as raised:
-        run(fake, lifecycle_config_name="lcc-2", tags={"team": "a"})
+        run(sm, lifecycle_config_name="lcc-2", tags={"team": "a"})
     assert raised.value.details["actions"] == ["stop", "update", "start"]
     assert raised.value.details["error_code"] == "AccessDenied"
     assert "after stop, update, start" in raised.value.msg and "sagemaker:AddTags" in raised.value.msg
-    assert fake.status("nb-1") == "InService"
+    assert status(sm, "nb-1") == "InService"
 
 
-def test_failure_of_the_first_read_reports_no_actions():
-    fake = FakeSageMaker()
-
-    def denied(NotebookInstanceName, aws_retry=False):
-        raise aws_error("not authorized to perform: sagemaker:DescribeNotebookInstance", "AccessDeniedException")
-
-    fake.describe_notebook_instance = denied
+def test_failure_of_the_first_read_reports_no_actions(sagemaker):
+    message = "not authorized to perform: sagemaker:DescribeNotebookInstance"
+    inject(sagemaker, "describe_notebook_instance", "AccessDeniedException", message)
+    calls = Calls(sagemaker)
     with pytest.raises(NotebooksError) as raised:
-        run(fake)
+        run(sagemaker)
     assert raised.value.details == {"actions": [], "error_code": "AccessDeniedException"}
-    assert raised.value.msg == "AWS call failed: not authorized to perform: sagemaker:DescribeNotebookInstance"
-    assert fake.writes == []
+    assert raised.value.msg == "AWS call failed: " + message
+    assert calls.operations() == ["describe_notebook_instance"]
 
 
-def test_failed_update_on_stopped_notebook_leaves_it_stopped():
-    fake = FakeSageMaker(update_error=aws_error("nope"))
-    fake.add("nb-1", status="Stopped")
-    with pytest.raises(NotebooksError, match="nope"):
-        run(fake, lifecycle_config_name="missing")
-    assert fake.status("nb-1") == "Stopped"
-    assert fake.writes == []
+def test_failed_update_on_stopped_notebook_leaves_it_stopped(sm):
+    create_notebook(sm, "nb-1", state="Stopped")
+    calls = Calls(sm)
+    with pytest.raises(NotebooksError, match=MISSING_CONFIG):
+        run(sm, lifecycle_config_name="missing")
+    assert status(sm, "nb-1") == "Stopped"
+    assert writes(calls) == [] and writes(calls, accepted=None) == ["update"]  # the refused update only
 
 
-def test_failed_restore_is_reported_with_original_error():
-    fake = FakeSageMaker(update_error=aws_error("update refused"), start_error=aws_error("start refused"))
-    fake.add("nb-1")
+def test_failed_restore_is_reported_with_original_error(sm):
+    create_notebook(sm, "nb-1")
+    inject(sm, "start_notebook_instance", "ValidationException", "start refused")
     with pytest.raises(NotebooksError) as raised:
-        run(fake, lifecycle_config_name="missing")
+        run(sm, lifecycle_config_name="missing")
     message = raised.value.msg
-    assert message.index("update refused") < message.index("start refused")
+    assert message.index(MISSING_CONFIG) < message.index("start refused")
     assert raised.value.details["actions"] == ["stop"]
+    assert status(sm, "nb-1") == "Stopped"
 
 
-def test_create_only_difference_refused_with_nothing_changed():
-    fake = FakeSageMaker()
-    fake.add("nb-1")
+def test_create_only_difference_refused_with_nothing_changed(sagemaker):
+    create_notebook(sagemaker, "nb-1")
+    calls = Calls(sagemaker)
     with pytest.raises(NotebooksError) as raised:
-        run(fake, subnet_id="subnet-2", volume_size_in_gb=4 + 1, instance_type="ml.t3.large")
+        run(sagemaker, subnet_id="subnet-2", volume_size_in_gb=4 + 1, instance_type="ml.t3.large")
     assert "subnet_id (current: 'subnet-1', wanted: 'subnet-2')" in raised.value.msg
     assert raised.value.details["refused"] == [dict(field="subnet_id", current="subnet-1", wanted="subnet-2")]
-    assert fake.writes == []
+    assert writes(calls, accepted=None) == []
 
 
-def test_volume_shrink_refused():
-    fake = FakeSageMaker()
-    fake.add("nb-1", VolumeSizeInGB=20)
+def test_volume_shrink_refused(sagemaker):
+    create_notebook(sagemaker, "nb-1", VolumeSizeInGB=20)
+    calls = Calls(sagemaker)
     with pytest.raises(NotebooksError, match=r"volume_size_in_gb \(current: 20, wanted: 10\)"):
-        run(fake, volume_size_in_gb=10)
-    assert fake.writes == []
+        run(sagemaker, volume_size_in_gb=10)
+    assert writes(calls, accepted=None) == []
 
 
-def test_check_mode_reports_actions_and_takes_none():
-    fake = FakeSageMaker()
-    fake.add("nb-1")
-    result = run(fake, check_mode=True, lifecycle_config_name="lcc-2", tags={"a": "b"})
+def test_check_mode_reports_actions_and_takes_none(sagemaker):
+    create_notebook(sagemaker, "nb-1")
+    calls = Calls(sagemaker)
+    result = run(sagemaker, check_mode=True, lifecycle_config_name="lcc-2", tags={"a": "b"})
     assert result["changed"] and result["actions"] == ["stop", "update", "start", "tag"]
-    assert fake.writes == []
+    assert writes(calls, accepted=None) == []
+    assert status(sagemaker, "nb-1") == "InService"
     assert result["diff"]["after"]["lifecycle_config_name"] == "lcc-2"
     assert result["diff"]["after"]["tags"] == {"a": "b"}
 
 
-def test_check_mode_on_missing_notebook_predicts_create():
-    fake = FakeSageMaker()
-    result = run(fake, check_mode=True, state="stopped", instance_type="t", role_arn="r", subnet_id="s")
-    assert result["actions"] == ["create", "stop"] and fake.writes == []
+def test_check_mode_on_missing_notebook_predicts_create(sagemaker):
+    calls = Calls(sagemaker)
+    result = run(
+        sagemaker, check_mode=True, state="stopped", instance_type="ml.t3.medium", role_arn=ROLE, subnet_id="s"
+    )
+    assert result["actions"] == ["create", "stop"] and writes(calls, accepted=None) == []
     assert result["diff"]["after"]["status"] == "Stopped"
     assert result["diff"]["after"]["direct_internet_access"] == "Disabled"
+    assert status(sagemaker, "nb-1") is None
 
 
-def test_started_stopped_absent():
-    fake = FakeSageMaker()
-    fake.add("nb-1")
-    assert run(fake, state="stopped")["actions"] == ["stop"]
-    assert fake.status("nb-1") == "Stopped"
-    assert run(fake, state="stopped")["actions"] == []
-    assert run(fake, state="started")["actions"] == ["start"]
-    assert fake.status("nb-1") == "InService"
-    result = run(fake, state="absent")
+def test_started_stopped_absent(sm):
+    create_notebook(sm, "nb-1")
+    assert run(sm, state="stopped")["actions"] == ["stop"]
+    assert status(sm, "nb-1") == "Stopped"
+    assert run(sm, state="stopped")["actions"] == []
+    assert run(sm, state="started")["actions"] == ["start"]
+    assert status(sm, "nb-1") == "InService"
+    result = run(sm, state="absent")
     assert result["actions"] == ["stop", "delete"] and result["notebook_instance"] == {}
-    assert fake.status("nb-1") is None
-    assert run(fake, state="absent") == dict(
+    assert status(sm, "nb-1") is None
+    assert run(sm, state="absent") == dict(
         changed=False, actions=[], notebook_instance={}, diff=dict(before={}, after={}), warnings=[]
     )
 
 
-def test_tags_reconcile_with_purge():
-    fake = FakeSageMaker()
-    fake.add("nb-1")
-    fake.tags["nb-1"] = {"old": "1", "keep": "2"}
-    result = run(fake, tags={"keep": "2", "new": "3"})
+def test_tags_reconcile_with_purge(sagemaker):
+    create_notebook(sagemaker, "nb-1", tags={"old": "1", "keep": "2"})
+    result = run(sagemaker, tags={"keep": "2", "new": "3"})
     assert result["actions"] == ["tag"]
-    assert fake.tags["nb-1"] == {"keep": "2", "new": "3"}
-    assert run(fake, tags={"keep": "2", "new": "3"})["actions"] == []
-    assert run(fake, tags={"more": "4"}, purge_tags=False)["actions"] == ["tag"]
-    assert fake.tags["nb-1"] == {"keep": "2", "new": "3", "more": "4"}
+    assert tags_of(sagemaker, NOTEBOOK_ARN + "nb-1") == {"keep": "2", "new": "3"}
+    assert run(sagemaker, tags={"keep": "2", "new": "3"})["actions"] == []
+    assert run(sagemaker, tags={"more": "4"}, purge_tags=False)["actions"] == ["tag"]
+    assert tags_of(sagemaker, NOTEBOOK_ARN + "nb-1") == {"keep": "2", "new": "3", "more": "4"}
+
+
+# --- Failed and Deleting notebooks: the emulator has neither, a Stubber answers ------------------------
+
+ARN = NOTEBOOK_ARN + "nb-1"
+NAMED = {"NotebookInstanceName": "nb-1"}
+
+
+def described(status, **fields):
+    """A DescribeNotebookInstance answer for nb-1 (the notebook create_notebook() makes)."""
+    answer = dict(
+        NotebookInstanceName="nb-1",
+        NotebookInstanceArn=ARN,
+        NotebookInstanceStatus=status,
+        InstanceType="ml.t3.medium",
+        RoleArn=ROLE,
+        SubnetId="subnet-1",
+        SecurityGroups=["sg-1"],
+        DirectInternetAccess="Disabled",
+        VolumeSizeInGB=5,
+        PlatformIdentifier="notebook-al2023-v1",
+        InstanceMetadataServiceConfiguration={"MinimumInstanceMetadataServiceVersion": "2"},
+    )
+    answer.update(fields)
+    return answer
 
 
 def test_failed_notebook_is_updated_and_reported():
-    fake = FakeSageMaker()
-    fake.add("nb-1", status="Failed", FailureReason="lifecycle script failed")
-    # The fake refuses updates outside Stopped, as the emulator does: the error names it.
+    sagemaker, stub = stubbed("sagemaker")
+    failed = described("Failed", FailureReason="lifecycle script failed")
+    # An update of a Failed notebook: AWS refuses it outside Stopped, as the emulator does.
+    stub.add_response("describe_notebook_instance", failed, NAMED)
+    stub.add_response("list_tags", {"Tags": []}, {"ResourceArn": ARN})
+    stub.add_client_error(
+        "update_notebook_instance",
+        "ValidationException",
+        "Status (Failed) not in ([Stopped]). Unable to transition to (Updating) for Notebook Instance (%s)." % ARN,
+        expected_params=dict(NAMED, LifecycleConfigName="fixed"),
+    )
+    stub.add_response("describe_notebook_instance", failed, NAMED)
+    warnings = []
     with pytest.raises(NotebooksError, match="Status \\(Failed\\)"):
-        run(fake, lifecycle_config_name="fixed")
-    result = run(fake, state="started")
+        reconcile(sagemaker, params(lifecycle_config_name="fixed"), warn=warnings.append, poll_args=NO_SLEEP)
+    assert any("lifecycle script failed" in w for w in warnings)
+    # Started: the start, the wait through Pending, the notebook as it is then.
+    stub.add_response("describe_notebook_instance", failed, NAMED)
+    stub.add_response("list_tags", {"Tags": []}, {"ResourceArn": ARN})
+    stub.add_response("start_notebook_instance", {}, NAMED)
+    for now in ("Pending", "InService", "InService"):
+        stub.add_response("describe_notebook_instance", described(now), NAMED)
+    warnings = []
+    result = reconcile(sagemaker, params(state="started"), warn=warnings.append, poll_args=NO_SLEEP)
     assert result["actions"] == ["start"]
-    assert any("lifecycle script failed" in w for w in result["warnings"])
-
-
-# --- the waits ----------------------------------------------------------------------------------------
+    assert any("lifecycle script failed" in w for w in warnings)
+    assert result["notebook_instance"]["notebook_instance_status"] == "InService"
+    stub.assert_no_pending_responses()
 
 
 def test_wait_for_status_fails_at_once_on_failed():
-    fake = FakeSageMaker()
-    fake.add("nb-1", status="Pending", FailureReason="no capacity")
-    fake.notebooks["nb-1"]["_next"] = ["Failed"]
+    sagemaker, stub = stubbed("sagemaker")
+    stub.add_response("describe_notebook_instance", described("Pending"), NAMED)
+    stub.add_response("describe_notebook_instance", described("Failed", FailureReason="no capacity"), NAMED)
     with pytest.raises(NotebooksError, match="is Failed while waiting for InService: no capacity"):
-        wait_for_status(fake, "nb-1", ("InService",), 30, **NO_SLEEP)
-
-
-def test_wait_timeout_names_the_timeout_and_status():
-    fake = FakeSageMaker()
-    fake.add("nb-1", status="Pending")
-    fake.notebooks["nb-1"]["_next"] = ["Pending"] * 100
-    ticks = iter(range(0, 1000, 5))
-    with pytest.raises(WaitTimeout, match=r"Timed out after 12s \(wait_timeout\).*still Pending"):
-        wait_for_status(fake, "nb-1", ("InService",), 12, clock=lambda: next(ticks), **NO_SLEEP)
+        wait_for_status(sagemaker, "nb-1", ("InService",), 30, **NO_SLEEP)
+    stub.assert_no_pending_responses()
 
 
 def test_wait_until_settled_accepts_gone():
-    fake = FakeSageMaker()
-    fake.add("nb-1", status="Deleting")
-    fake.notebooks["nb-1"]["_next"] = [None]
-    assert wait_until_settled(fake, "nb-1", 30, **NO_SLEEP) is None
+    sagemaker, stub = stubbed("sagemaker")
+    stub.add_response("describe_notebook_instance", described("Deleting"), NAMED)
+    stub.add_client_error("describe_notebook_instance", "ValidationException", "RecordNotFound", expected_params=NAMED)
+    assert wait_until_settled(sagemaker, "nb-1", 30, **NO_SLEEP) is None
+    stub.assert_no_pending_responses()
 
 
-def test_first_poll_is_immediate_and_delays_start_short():
-    fake = FakeSageMaker()
-    fake.add("nb-1", status="Stopping")
-    fake.notebooks["nb-1"]["_next"] = ["Stopping", "Stopped"]
+# --- the waits, on the timed emulator ------------------------------------------------------------------
+
+
+def test_wait_timeout_names_the_timeout_and_status(sm):
+    create_notebook(sm, "nb-1", state="Pending")
+    ticks = iter(range(0, 1000, 5))
+    with pytest.raises(WaitTimeout, match=r"Timed out after 12s \(wait_timeout\).*still Pending"):
+        wait_for_status(sm, "nb-1", ("InService",), 12, clock=lambda: next(ticks), **NO_SLEEP)
+
+
+def test_first_poll_is_immediate_and_delays_start_short(sm):
+    create_notebook(sm, "nb-1", state="Stopping")
     slept = []
-    wait_for_status(fake, "nb-1", ("Stopped",), 30, sleep=slept.append)
+
+    def sleep(seconds):
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    wait_for_status(sm, "nb-1", ("Stopped",), 30, sleep=sleep)
     assert slept and slept[0] <= 0.5
+    assert status(sm, "nb-1") == "Stopped"

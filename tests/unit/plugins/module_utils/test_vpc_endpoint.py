@@ -1,19 +1,20 @@
 # Copyright: secure_sagemaker.notebooks contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests of the vpc_endpoint logic: validation, planning, prediction and the call sequence."""
+"""Unit tests of the vpc_endpoint logic: validation, planning and prediction on plain data; the calls
+against the emulator's EC2 (behaviour) and a Stubber (exact sequences: pages, waits, refusals)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
 import datetime
 import json
+import types
 
 import pytest
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import vpc_endpoint as ve
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError
-from botocore.exceptions import ClientError
+from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_utils.clients import Calls, stubbed
 
 VPC = "vpc-8753e59425527e286"
 RTB1 = "rtb-10e07e36508a8eec2"
@@ -74,104 +75,6 @@ INTERFACE = {
     "Tags": [],
     "OwnerId": "123456789012",
 }
-
-WRITES = ("create_vpc_endpoint", "modify_vpc_endpoint", "delete_vpc_endpoints", "create_tags", "delete_tags")
-
-
-def not_found(endpoint_id):
-    error = {"Code": "InvalidVpcEndpointId.NotFound", "Message": "The VpcEndPoint ID '%s' does not exist" % endpoint_id}
-    return ClientError({"Error": error}, "DescribeVpcEndpoints")
-
-
-class FakeEC2:
-    """The EC2 calls the module makes, with AWS semantics, recording every call."""
-
-    def __init__(self, *endpoints, page_size=100, states=None):
-        self.endpoints = [copy.deepcopy(e) for e in endpoints]
-        self.calls = []
-        self.page_size = page_size
-        self.states = list(states or [])  # states a describe by id walks through, one per call
-
-    def writes(self):
-        return [call[0] for call in self.calls if call[0] in WRITES]
-
-    def _get(self, endpoint_id):
-        for e in self.endpoints:
-            if e["VpcEndpointId"] == endpoint_id:
-                return e
-        raise not_found(endpoint_id)
-
-    def describe_vpc_endpoints(self, aws_retry=False, VpcEndpointIds=None, Filters=None, NextToken=None):
-        assert aws_retry
-        self.calls.append(("describe_vpc_endpoints", {"VpcEndpointIds": VpcEndpointIds, "Filters": Filters}))
-        if VpcEndpointIds:
-            found = [self._get(i) for i in VpcEndpointIds]
-            if self.states:
-                found[0]["State"] = self.states.pop(0)
-            return {"VpcEndpoints": copy.deepcopy(found)}
-        found = self.endpoints
-        for f in Filters or []:
-            key = {"vpc-id": "VpcId", "service-name": "ServiceName"}[f["Name"]]
-            found = [e for e in found if e.get(key) in f["Values"]]
-        start = int(NextToken or 0)
-        page = {"VpcEndpoints": copy.deepcopy(found[start : start + self.page_size])}
-        if start + self.page_size < len(found):
-            page["NextToken"] = str(start + self.page_size)
-        return page
-
-    def create_vpc_endpoint(self, aws_retry=False, **kwargs):
-        assert aws_retry
-        self.calls.append(("create_vpc_endpoint", kwargs))
-        endpoint = {
-            "VpcEndpointId": "vpce-%017x" % (len(self.endpoints) + 1),
-            "VpcEndpointType": kwargs.get("VpcEndpointType"),
-            "VpcId": kwargs["VpcId"],
-            "ServiceName": kwargs["ServiceName"],
-            "State": "available",
-            "PolicyDocument": kwargs.get("PolicyDocument", ALLOW_ALL),
-            "RouteTableIds": kwargs.get("RouteTableIds", []),
-            "SubnetIds": kwargs.get("SubnetIds", []),
-            "Groups": [{"GroupId": g, "GroupName": g} for g in kwargs.get("SecurityGroupIds", [])],
-            "PrivateDnsEnabled": kwargs.get("PrivateDnsEnabled", True),
-            "Tags": [t for s in kwargs.get("TagSpecifications", []) for t in s["Tags"]],
-        }
-        self.endpoints.append(endpoint)
-        return {"VpcEndpoint": copy.deepcopy(endpoint)}
-
-    def modify_vpc_endpoint(self, VpcEndpointId, aws_retry=False, **kwargs):
-        assert aws_retry
-        self.calls.append(("modify_vpc_endpoint", dict(kwargs, VpcEndpointId=VpcEndpointId)))
-        e = self._get(VpcEndpointId)
-        if "PolicyDocument" in kwargs:
-            e["PolicyDocument"] = kwargs["PolicyDocument"]
-        for key in ("RouteTableIds", "SubnetIds"):
-            e[key] = [v for v in e[key] if v not in kwargs.get("Remove" + key, [])] + kwargs.get("Add" + key, [])
-        groups = [g for g in e["Groups"] if g["GroupId"] not in kwargs.get("RemoveSecurityGroupIds", [])]
-        e["Groups"] = groups + [{"GroupId": g, "GroupName": g} for g in kwargs.get("AddSecurityGroupIds", [])]
-        if "PrivateDnsEnabled" in kwargs:
-            e["PrivateDnsEnabled"] = kwargs["PrivateDnsEnabled"]
-        return {"Return": True}
-
-    def delete_vpc_endpoints(self, VpcEndpointIds, aws_retry=False):
-        assert aws_retry
-        self.calls.append(("delete_vpc_endpoints", {"VpcEndpointIds": VpcEndpointIds}))
-        for endpoint_id in VpcEndpointIds:
-            self._get(endpoint_id)["State"] = "deleted"
-        return {"Unsuccessful": []}
-
-    def create_tags(self, Resources, Tags, aws_retry=False):
-        assert aws_retry
-        self.calls.append(("create_tags", {"Resources": Resources, "Tags": Tags}))
-        e = self._get(Resources[0])
-        keys = {t["Key"] for t in Tags}
-        e["Tags"] = [t for t in e["Tags"] if t["Key"] not in keys] + Tags
-
-    def delete_tags(self, Resources, Tags, aws_retry=False):
-        assert aws_retry
-        self.calls.append(("delete_tags", {"Resources": Resources, "Tags": Tags}))
-        e = self._get(Resources[0])
-        keys = {t["Key"] for t in Tags}
-        e["Tags"] = [t for t in e["Tags"] if t["Key"] not in keys]
 
 
 def params(**overrides):
@@ -391,29 +294,70 @@ def test_normalize_missing_type_is_gateway():
     assert ve.normalize(endpoint)["vpc_endpoint_type"] == "Gateway"
 
 
-# --- the call sequence against a fake EC2 ---------------------------------------------------------
+# --- the calls, against the emulator's EC2 ------------------------------------------------------------
 
 
-def test_create_gateway_then_rerun_is_unchanged():
-    ec2 = FakeEC2()
-    wanted = spec(route_table_ids=[RTB1], policy=READ_PREFIX, tags={"Name": "s3"})
+@pytest.fixture
+def net(ec2):
+    """A VPC with two route tables, two subnets and two security groups, on the emulator."""
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    tables = [ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"] for _index in range(2)]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i)["Subnet"]["SubnetId"] for i in (1, 2)]
+    groups = [ec2.create_security_group(VpcId=vpc, GroupName=n, Description=n)["GroupId"] for n in ("a", "b")]
+    return types.SimpleNamespace(
+        vpc=vpc, rtb1=tables[0], rtb2=tables[1], subnet1=subnets[0], subnet2=subnets[1], sg1=groups[0], sg2=groups[1]
+    )
+
+
+def gateway(ec2, net, **extra):
+    """GATEWAY on the emulator (S3, route table 1, tag a=b, the default policy); returns its id."""
+    request = dict(
+        VpcId=net.vpc,
+        ServiceName=S3,
+        VpcEndpointType="Gateway",
+        RouteTableIds=[net.rtb1],
+        TagSpecifications=[{"ResourceType": "vpc-endpoint", "Tags": [{"Key": "a", "Value": "b"}]}],
+    )
+    request.update(extra)
+    return ec2.create_vpc_endpoint(**request)["VpcEndpoint"]["VpcEndpointId"]
+
+
+def described(ec2, endpoint_id):
+    return ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"][0]
+
+
+def live_ids(ec2):
+    return sorted(e["VpcEndpointId"] for e in ec2.describe_vpc_endpoints()["VpcEndpoints"] if e["State"] != "deleted")
+
+
+def on(net, **overrides):
+    return spec(vpc_id=net.vpc, **overrides)
+
+
+def test_create_gateway_then_rerun_is_unchanged(ec2, net):
+    calls = Calls(ec2)
+    wanted = on(net, route_table_ids=[net.rtb1], policy=READ_PREFIX, tags={"Name": "s3"})
     result = ve.ensure_present(ec2, wanted)
     assert result["changed"] is True
-    assert ec2.writes() == ["create_vpc_endpoint"]
+    assert calls.write_names() == ["create_vpc_endpoint"]
     assert result["vpc_endpoint"]["policy_document"] == READ_PREFIX
     assert result["vpc_endpoint"]["tags"] == {"Name": "s3"}
-    ec2.calls = []
+    assert result["vpc_endpoint"]["route_table_ids"] == [net.rtb1]
+    assert live_ids(ec2) == [result["vpc_endpoint"]["vpc_endpoint_id"]]
+    calls.reset()
     again = ve.ensure_present(ec2, wanted)
     assert again["changed"] is False
-    assert ec2.writes() == []
+    assert calls.operations() == ["describe_vpc_endpoints"]  # one read, no write
     assert again["vpc_endpoint"] == result["vpc_endpoint"]
 
 
-def test_check_mode_create_predicts_without_writing():
-    ec2 = FakeEC2()
-    result = ve.ensure_present(ec2, spec(route_table_ids=[RTB1]), check_mode=True, diff=True)
+def test_check_mode_create_predicts_without_writing(ec2, net):
+    calls = Calls(ec2)
+    wanted = on(net, route_table_ids=[net.rtb1])
+    result = ve.ensure_present(ec2, wanted, check_mode=True)
     assert result["changed"] is True
-    assert ec2.writes() == []
+    assert calls.write_names(accepted=None) == []
+    assert live_ids(ec2) == []
     assert result["vpc_endpoint"]["vpc_endpoint_id"] is None
     assert result["vpc_endpoint"]["policy_document"] == ve.DEFAULT_POLICY
     assert result["diff"] == {
@@ -422,142 +366,235 @@ def test_check_mode_create_predicts_without_writing():
             "vpc_endpoint_type": "Gateway",
             "policy": ve.DEFAULT_POLICY,
             "tags": {},
-            "route_table_ids": [RTB1],
+            "route_table_ids": [net.rtb1],
         },
     }
+    # What check mode predicts is what the real run then reports.
+    assert ve.ensure_present(ec2, wanted)["diff"] == result["diff"]
 
 
-def test_check_mode_change_predicts_exactly_what_a_real_run_returns():
-    wanted = spec(route_table_ids=[RTB2], policy=READ_PREFIX, tags={"x": "y"})
-    checked_ec2, real_ec2 = FakeEC2(GATEWAY), FakeEC2(GATEWAY)
-    checked = ve.ensure_present(checked_ec2, wanted, check_mode=True, diff=True)
-    real = ve.ensure_present(real_ec2, wanted, diff=True)
-    assert checked_ec2.writes() == []
-    assert checked_ec2.endpoints == [GATEWAY]
+@pytest.mark.parametrize("purge_tags", [True, False])
+def test_check_mode_change_predicts_exactly_what_a_real_run_returns(ec2, net, purge_tags):
+    endpoint_id = gateway(ec2, net)
+    before = described(ec2, endpoint_id)
+    wanted = on(net, route_table_ids=[net.rtb2], policy=READ_PREFIX, tags={"x": "y"}, purge_tags=purge_tags)
+    calls = Calls(ec2)
+    checked = ve.ensure_present(ec2, wanted, check_mode=True)
+    assert calls.write_names(accepted=None) == []
+    assert described(ec2, endpoint_id) == before
+    real = ve.ensure_present(ec2, wanted)
     assert checked == real
-    assert real["diff"]["before"]["route_table_ids"] == [RTB1]
-    assert real["diff"]["after"]["route_table_ids"] == [RTB2]
+    assert real["diff"]["before"]["route_table_ids"] == [net.rtb1]
+    assert real["diff"]["after"]["route_table_ids"] == [net.rtb2]
     assert real["diff"]["after"]["policy"] == READ_PREFIX
+    assert real["diff"]["after"]["tags"] == ({"x": "y"} if purge_tags else {"a": "b", "x": "y"})
 
 
-def test_change_is_one_modify_on_the_same_endpoint():
-    ec2 = FakeEC2(GATEWAY)
-    result = ve.ensure_present(ec2, spec(route_table_ids=[RTB1, RTB2], policy=READ_PREFIX))
-    assert ec2.writes() == ["modify_vpc_endpoint"]
-    assert ec2.calls[1][1] == {
-        "VpcEndpointId": GATEWAY["VpcEndpointId"],
-        "AddRouteTableIds": [RTB2],
-        "PolicyDocument": json.dumps(READ_PREFIX, sort_keys=True),
-    }
-    assert result["vpc_endpoint"]["vpc_endpoint_id"] == GATEWAY["VpcEndpointId"]
-    assert len(ec2.endpoints) == 1
-
-
-def test_tags_changed_with_create_and_delete_tags():
-    ec2 = FakeEC2(GATEWAY)
-    result = ve.ensure_present(ec2, spec(tags={"c": "d"}))
-    assert ec2.writes() == ["delete_tags", "create_tags"]
-    assert result["vpc_endpoint"]["tags"] == {"c": "d"}
-
-
-def test_duplicates_fail_listing_them_without_writing():
-    second = dict(GATEWAY, VpcEndpointId="vpce-0000000000000000f", RouteTableIds=[RTB2])
-    for ensure in (ve.ensure_present, ve.ensure_absent):
-        ec2 = FakeEC2(GATEWAY, second)
-        with pytest.raises(NotebooksError) as error:
-            ensure(ec2, spec(policy=READ_PREFIX))
-        assert "vpce-0000000000000000f, vpce-926e2ffbaa4533799" in error.value.msg
-        assert error.value.details["vpc_endpoint_ids"] == ["vpce-0000000000000000f", "vpce-926e2ffbaa4533799"]
-        assert ec2.writes() == []
-
-
-def test_matching_ignores_other_types_services_vpcs_and_deleted_endpoints():
-    others = [
-        dict(GATEWAY, VpcEndpointId="vpce-00000000000000001", State="deleted"),
-        dict(GATEWAY, VpcEndpointId="vpce-00000000000000002", VpcEndpointType="Interface"),
-        dict(GATEWAY, VpcEndpointId="vpce-00000000000000003", ServiceName="com.amazonaws.us-east-1.dynamodb"),
-        dict(GATEWAY, VpcEndpointId="vpce-00000000000000004", VpcId="vpc-00000000000000004"),
+def test_change_is_one_modify_on_the_same_endpoint(ec2, net):
+    endpoint_id = gateway(ec2, net)
+    calls = Calls(ec2)
+    result = ve.ensure_present(ec2, on(net, route_table_ids=[net.rtb1, net.rtb2], policy=READ_PREFIX))
+    assert calls.writes() == [
+        (
+            "modify_vpc_endpoint",
+            {
+                "VpcEndpointId": endpoint_id,
+                "AddRouteTableIds": [net.rtb2],
+                "PolicyDocument": json.dumps(READ_PREFIX, sort_keys=True),
+            },
+        )
     ]
-    ec2 = FakeEC2(GATEWAY, *others, page_size=2)
-    assert [e["VpcEndpointId"] for e in ve.find_endpoints(ec2, VPC, S3, "Gateway")] == [GATEWAY["VpcEndpointId"]]
-    untyped = dict(GATEWAY)
-    del untyped["VpcEndpointType"]
-    assert len(ve.find_endpoints(FakeEC2(untyped), VPC, S3, "Gateway")) == 1
-    assert ve.find_endpoints(FakeEC2(untyped), VPC, S3, "Interface") == []
+    assert result["vpc_endpoint"]["vpc_endpoint_id"] == endpoint_id
+    assert sorted(result["vpc_endpoint"]["route_table_ids"]) == sorted([net.rtb1, net.rtb2])
+    assert result["vpc_endpoint"]["policy_document"] == READ_PREFIX
+    assert live_ids(ec2) == [endpoint_id]
 
 
-def test_interface_create_and_change_groups():
-    ec2 = FakeEC2()
-    wanted = spec(
+def test_tags_changed_with_create_and_delete_tags(ec2, net):
+    endpoint_id = gateway(ec2, net)
+    calls = Calls(ec2)
+    result = ve.ensure_present(ec2, on(net, tags={"c": "d"}))
+    assert calls.write_names() == ["delete_tags", "create_tags"]
+    assert result["vpc_endpoint"]["tags"] == {"c": "d"}
+    assert described(ec2, endpoint_id)["Tags"] == [{"Key": "c", "Value": "d"}]
+
+
+def test_duplicates_fail_listing_them_without_writing(ec2, net):
+    ids = sorted([gateway(ec2, net), gateway(ec2, net, RouteTableIds=[net.rtb2])])
+    calls = Calls(ec2)
+    for ensure in (ve.ensure_present, ve.ensure_absent):
+        with pytest.raises(NotebooksError) as error:
+            ensure(ec2, on(net, policy=READ_PREFIX))
+        assert ", ".join(ids) in error.value.msg
+        assert error.value.details["vpc_endpoint_ids"] == ids
+    assert calls.write_names(accepted=None) == []
+    assert live_ids(ec2) == ids
+
+
+def test_matching_ignores_other_types_services_vpcs_and_deleted_endpoints(ec2, net):
+    match = gateway(ec2, net)
+    deleted = gateway(ec2, net, RouteTableIds=[net.rtb2])
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[deleted])
+    ec2.create_vpc_endpoint(VpcId=net.vpc, ServiceName=S3, VpcEndpointType="Interface", SubnetIds=[net.subnet1])
+    ec2.create_vpc_endpoint(VpcId=net.vpc, ServiceName="com.amazonaws.us-east-1.dynamodb", VpcEndpointType="Gateway")
+    other_vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    ec2.create_vpc_endpoint(VpcId=other_vpc, ServiceName=S3, VpcEndpointType="Gateway")
+    assert [e["VpcEndpointId"] for e in ve.find_endpoints(ec2, net.vpc, S3, "Gateway")] == [match]
+
+
+def test_interface_create_and_change_groups(ec2, net):
+    wanted = on(
+        net,
         service="sagemaker.api",
         vpc_endpoint_type="Interface",
-        subnet_ids=[SUBNET1],
-        security_group_ids=[SG1],
+        subnet_ids=[net.subnet1],
+        security_group_ids=[net.sg1],
         private_dns_enabled=True,
     )
     created = ve.ensure_present(ec2, wanted)["vpc_endpoint"]
-    assert created["security_group_ids"] == [SG1]
+    assert created["security_group_ids"] == [net.sg1]
+    assert created["subnet_ids"] == [net.subnet1]
     assert created["private_dns_enabled"] is True
-    wanted["security_group_ids"] = [SG2]
-    result = ve.ensure_present(ec2, wanted, diff=True)
+    wanted["security_group_ids"] = [net.sg2]
+    calls = Calls(ec2)
+    result = ve.ensure_present(ec2, wanted)
     assert result["changed"] is True
+    assert calls.writes() == [
+        (
+            "modify_vpc_endpoint",
+            {
+                "VpcEndpointId": created["vpc_endpoint_id"],
+                "AddSecurityGroupIds": [net.sg2],
+                "RemoveSecurityGroupIds": [net.sg1],
+            },
+        )
+    ]
     assert result["vpc_endpoint"]["vpc_endpoint_id"] == created["vpc_endpoint_id"]
-    assert result["diff"]["before"]["security_group_ids"] == [SG1]
-    assert result["diff"]["after"]["security_group_ids"] == [SG2]
+    assert result["diff"]["before"]["security_group_ids"] == [net.sg1]
+    assert result["diff"]["after"]["security_group_ids"] == [net.sg2]
     assert "route_table_ids" not in result["diff"]["after"]
+    assert ve.security_group_ids(described(ec2, created["vpc_endpoint_id"])) == [net.sg2]
 
 
-def test_absent_deletes_and_absent_again_is_unchanged():
-    ec2 = FakeEC2(GATEWAY)
-    result = ve.ensure_absent(ec2, spec(state="absent"), diff=True)
+def test_absent_deletes_and_absent_again_is_unchanged(ec2, net):
+    endpoint_id = gateway(ec2, net)
+    calls = Calls(ec2)
+    result = ve.ensure_absent(ec2, on(net, state="absent"))
     assert result["changed"] is True
-    assert ec2.writes() == ["delete_vpc_endpoints"]
+    assert calls.writes() == [("delete_vpc_endpoints", {"VpcEndpointIds": [endpoint_id]})]
     assert result["diff"]["after"] == {}
-    assert result["diff"]["before"]["route_table_ids"] == [RTB1]
+    assert result["diff"]["before"]["route_table_ids"] == [net.rtb1]
     assert result["vpc_endpoint"] == {}
-    ec2.calls = []
-    assert ve.ensure_absent(ec2, spec(state="absent"))["changed"] is False
-    assert ec2.writes() == []
+    assert described(ec2, endpoint_id)["State"] == "deleted"
+    calls.reset()
+    assert ve.ensure_absent(ec2, on(net, state="absent"))["changed"] is False
+    assert calls.write_names(accepted=None) == []
 
 
-def test_absent_check_mode_writes_nothing():
-    ec2 = FakeEC2(GATEWAY)
-    assert ve.ensure_absent(ec2, spec(state="absent"), check_mode=True)["changed"] is True
-    assert ec2.writes() == []
-    assert ec2.endpoints[0]["State"] == "available"
+def test_absent_check_mode_writes_nothing(ec2, net):
+    endpoint_id = gateway(ec2, net)
+    calls = Calls(ec2)
+    assert ve.ensure_absent(ec2, on(net, state="absent"), check_mode=True)["changed"] is True
+    assert calls.write_names(accepted=None) == []
+    assert described(ec2, endpoint_id)["State"] == "available"
+
+
+def test_describe_endpoint_of_an_unknown_id_is_none(ec2):
+    # EC2's own answer for an id it does not know (InvalidVpcEndpointId.NotFound) means "gone".
+    assert ve.describe_endpoint(ec2, "vpce-0123456789abcdef0") is None
+
+
+# --- exact call sequences, answered by a Stubber --------------------------------------------------------
+
+FILTERS = [{"Name": "vpc-id", "Values": [VPC]}, {"Name": "service-name", "Values": [S3]}]
+
+
+def test_matching_reads_every_page_and_takes_an_untyped_endpoint_for_a_gateway():
+    ec2, stub = stubbed("ec2")
+    untyped = dict(GATEWAY, VpcEndpointId="vpce-0000000000000000a")
+    del untyped["VpcEndpointType"]
+    others = [
+        dict(GATEWAY, VpcEndpointId="vpce-00000000000000001", State="deleted"),
+        dict(GATEWAY, VpcEndpointId="vpce-00000000000000002", VpcEndpointType="Interface"),
+        # The filters leave these out; the module checks all the same.
+        dict(GATEWAY, VpcEndpointId="vpce-00000000000000003", ServiceName="com.amazonaws.us-east-1.dynamodb"),
+        dict(GATEWAY, VpcEndpointId="vpce-00000000000000004", VpcId="vpc-00000000000000004"),
+    ]
+    stub.add_response(
+        "describe_vpc_endpoints", {"VpcEndpoints": [GATEWAY] + others[:2], "NextToken": "t2"}, {"Filters": FILTERS}
+    )
+    stub.add_response(
+        "describe_vpc_endpoints", {"VpcEndpoints": others[2:] + [untyped]}, {"Filters": FILTERS, "NextToken": "t2"}
+    )
+    found = ve.find_endpoints(ec2, VPC, S3, "Gateway")
+    assert [e["VpcEndpointId"] for e in found] == [GATEWAY["VpcEndpointId"], untyped["VpcEndpointId"]]
+    stub.add_response("describe_vpc_endpoints", {"VpcEndpoints": [untyped]}, {"Filters": FILTERS})
+    assert ve.find_endpoints(ec2, VPC, S3, "Interface") == []
+    stub.assert_no_pending_responses()
 
 
 def test_absent_reports_unsuccessful_delete():
-    ec2 = FakeEC2(GATEWAY)
-    ec2.delete_vpc_endpoints = lambda **kw: {
-        "Unsuccessful": [{"Error": {"Code": "InvalidVpcEndpoint.NotFound", "Message": "gone"}, "ResourceId": "x"}]
+    ec2, stub = stubbed("ec2")
+    stub.add_response("describe_vpc_endpoints", {"VpcEndpoints": [GATEWAY]}, {"Filters": FILTERS})
+    failure = {
+        "Error": {"Code": "InvalidVpcEndpoint.NotFound", "Message": "gone"},
+        "ResourceId": GATEWAY["VpcEndpointId"],
     }
-    with pytest.raises(NotebooksError, match="Deleting VPC endpoint vpce-926e2ffbaa4533799 failed"):
+    stub.add_response(
+        "delete_vpc_endpoints", {"Unsuccessful": [failure]}, {"VpcEndpointIds": [GATEWAY["VpcEndpointId"]]}
+    )
+    with pytest.raises(NotebooksError, match="Deleting VPC endpoint vpce-926e2ffbaa4533799 failed") as error:
         ve.ensure_absent(ec2, spec(state="absent", wait=False))
+    assert "InvalidVpcEndpoint.NotFound gone" in error.value.msg
+    assert error.value.details["unsuccessful"] == [failure]
+    stub.assert_no_pending_responses()
+
+
+def describes(stub, *states, endpoint=None):
+    """Queue one DescribeVpcEndpoints by id per state (of the INTERFACE endpoint by default)."""
+    endpoint = endpoint or INTERFACE
+    for state in states:
+        stub.add_response(
+            "describe_vpc_endpoints",
+            {"VpcEndpoints": [dict(endpoint, State=state)]},
+            {"VpcEndpointIds": [endpoint["VpcEndpointId"]]},
+        )
 
 
 def test_wait_available_polls_until_available():
-    ec2 = FakeEC2(dict(INTERFACE, State="pending"), states=["pending", "pending", "available"])
+    ec2, stub = stubbed("ec2")
+    describes(stub, "pending", "pending", "available")
     sleeps = []
     endpoint = ve.wait_available(ec2, INTERFACE["VpcEndpointId"], 60, sleep=sleeps.append)
     assert endpoint["State"] == "available"
     assert len(sleeps) == 2
+    stub.assert_no_pending_responses()
 
 
 @pytest.mark.parametrize("final", ["failed", "rejected"])
 def test_wait_available_fails_on_failed_states(final):
-    ec2 = FakeEC2(INTERFACE, states=["pending", final])
+    ec2, stub = stubbed("ec2")
+    describes(stub, "pending", final)
     with pytest.raises(NotebooksError, match="is %s" % final):
         ve.wait_available(ec2, INTERFACE["VpcEndpointId"], 60, sleep=lambda s: None)
+    stub.assert_no_pending_responses()
 
 
 def test_wait_deleted_accepts_not_found():
-    ec2 = FakeEC2()
+    ec2, stub = stubbed("ec2")
+    stub.add_client_error(
+        "describe_vpc_endpoints",
+        "InvalidVpcEndpointId.NotFound",
+        "The VpcEndPoint ID 'vpce-926e2ffbaa4533799' does not exist",
+        expected_params={"VpcEndpointIds": ["vpce-926e2ffbaa4533799"]},
+    )
     ve.wait_deleted(ec2, "vpce-926e2ffbaa4533799", 5, sleep=lambda s: None)
+    stub.assert_no_pending_responses()
 
 
 def test_wait_times_out_naming_the_endpoint():
-    ec2 = FakeEC2(dict(INTERFACE, State="pending"))
+    ec2, stub = stubbed("ec2")
+    describes(stub, "pending", "pending")
     clock = iter(range(0, 1000, 10))
     with pytest.raises(NotebooksError, match="Timed out after 15s waiting for VPC endpoint vpce-1e87b874916272b16"):
         ve.poll(
@@ -568,3 +605,4 @@ def test_wait_times_out_naming_the_endpoint():
             clock=lambda: next(clock),
             sleep=lambda s: None,
         )
+    stub.assert_no_pending_responses()

@@ -3,29 +3,20 @@
 """Build, in the emulator, one compliant notebook stack (as the isolated_notebook role builds it)
 and notebooks that each break exactly one thing; print the ids as JSON for the target to assert on.
 
-    broken_setups.py --endpoint-url URL [--ca-bundle PEM] --region R --script autostop.py \
-        --collection-root DIR --on-start clean.sh --on-start-tampered tampered.sh --on-start-public public.sh
+    PYTHONPATH=COLLECTIONS_ROOT broken_setups.py --endpoint-url URL [--ca-bundle PEM] --region R \
+        --script autostop.py --on-start clean.sh --on-start-tampered tampered.sh --on-start-public public.sh
+
+COLLECTIONS_ROOT holds ansible_collections/secure_sagemaker/notebooks: the policies are the
+collection's own (plugins/module_utils/policies.py), imported as a package.
 """
 
 import argparse
 import base64
-import importlib.util
 import json
-import os
 
 import boto3
-
-
-def load_policies(root):
-    """The collection's plugins/module_utils/policies.py, by path (ansible-test runs targets from a
-    copy of tests/ that is on no import path); it needs nothing but the standard library."""
-    spec = importlib.util.spec_from_file_location(
-        "policies", os.path.join(root, "plugins", "module_utils", "policies.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import policies
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn import principal_arn
 
 BUCKET = "audit-scripts"
 PUBLIC_BUCKET = "audit-public-scripts"
@@ -40,12 +31,10 @@ def main(argv=None):
     parser.add_argument("--ca-bundle", default="")
     parser.add_argument("--region", required=True)
     parser.add_argument("--script", required=True)
-    parser.add_argument("--collection-root", required=True)
     for name in ("on-start", "on-start-tampered", "on-start-public"):
         parser.add_argument("--" + name, required=True)
     args = parser.parse_args(argv)
     region = args.region
-    policies = load_policies(args.collection_root)
 
     def client(service):
         return boto3.client(service, endpoint_url=args.endpoint_url, region_name=region, verify=args.ca_bundle or None)
@@ -122,7 +111,7 @@ def main(argv=None):
     # --- buckets: the compliant one (with a tampered copy under another key) and a public one --------
     with open(args.script, "rb") as handle:
         script = handle.read()
-    admins = [policies.principal_arn(caller["Arn"])]
+    admins = [principal_arn(caller["Arn"])]
     for bucket in (BUCKET, PUBLIC_BUCKET):
         create = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
         s3.create_bucket(Bucket=bucket, **create)

@@ -1,0 +1,221 @@
+# -*- coding: utf-8 -*-
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The audit on top of the checks and the cache.
+
+``validate()`` checks the options before any AWS call; ``gather()`` reads what the checks need
+through a ``ResourceCache``; ``report()`` runs the checks over that data and builds the module
+result (no AWS); ``audit()`` is the two together.  ``reaches()`` and ``failure_message()`` apply
+``fail_on``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import datetime
+
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.cache import call_totals
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.checks import (
+    check_bucket,
+    check_lifecycle,
+    check_network,
+    check_notebook,
+    check_role,
+    on_start_text,
+    parse_on_start,
+    pinned_script,
+)
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.findings import (
+    FAIL_ON,
+    RANK,
+    check_failed,
+    count_by_severity,
+    highest_severity,
+)
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn import name_error
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError
+
+
+def validate(params):
+    """Checks the options before any AWS call; returns the normalised spec."""
+    names = params.get("names")
+    if names is not None:
+        if not names:
+            raise NotebooksError(
+                "names: give at least one notebook name, or omit names to audit every notebook of the region",
+                field="names",
+            )
+        for index, name in enumerate(names):
+            error = name_error(name, "names[%d]" % index, "notebook instance")
+            if error:
+                raise NotebooksError(error, field="names")
+        names = list(dict.fromkeys(names))
+    fail_on = params.get("fail_on") or "never"
+    if fail_on not in FAIL_ON:
+        raise NotebooksError("fail_on: must be one of %s (got %r)" % (", ".join(FAIL_ON), fail_on), field="fail_on")
+    return {"names": names, "fail_on": fail_on, "allow_root_access": bool(params.get("allow_root_access"))}
+
+
+def gather(cache, spec):
+    """What the checks look at, read through ``cache`` (all of the region when ``spec["names"]`` is
+    None): {"notebooks": [DescribeNotebookInstance], "not_found": [name], "subnets": {id: subnet},
+    "route_tables": {vpc: [table]}, "endpoints": {vpc: [endpoint]}, "roles": {arn: role},
+    "lifecycle_configs": {name: config}, "scripts": {(bucket, key): script}, "buckets": {name: data}}
+    in the shapes ``ResourceCache`` returns."""
+    names = spec["names"] if spec["names"] is not None else cache.notebook_names()
+    described, not_found = [], []
+    for name in names:
+        notebook = cache.notebook(name)
+        if notebook is None:
+            not_found.append(name)
+        else:
+            described.append(notebook)
+
+    subnet_ids = set(n["SubnetId"] for n in described if n.get("SubnetId"))
+    subnets = cache.subnets(subnet_ids) if subnet_ids else {}
+    vpc_ids = set(s["VpcId"] for s in subnets.values())
+    data = {
+        "notebooks": described,
+        "not_found": not_found,
+        "subnets": subnets,
+        "route_tables": cache.route_tables(vpc_ids) if vpc_ids else {},
+        "endpoints": cache.endpoints(vpc_ids) if vpc_ids else {},
+        "roles": {},
+        "lifecycle_configs": {},
+        "scripts": {},
+        "buckets": {},
+    }
+    for notebook in described:
+        arn = notebook.get("RoleArn")
+        if arn and arn not in data["roles"]:
+            data["roles"][arn] = cache.role(arn)
+        lcc = notebook.get("NotebookInstanceLifecycleConfigName")
+        if not lcc or lcc in data["lifecycle_configs"]:
+            continue
+        config = data["lifecycle_configs"][lcc] = cache.lifecycle_config(lcc)
+        if config is None or config.get("error"):
+            continue
+        parsed = parse_on_start(on_start_text(config))
+        location = pinned_script(parsed)
+        if location and location not in data["scripts"]:
+            data["scripts"][location] = cache.script(*location)
+        if parsed["bucket"] and parsed["bucket"] not in data["buckets"]:
+            data["buckets"][parsed["bucket"]] = cache.bucket(parsed["bucket"])
+    return data
+
+
+def report(data, spec, region, calls, now=None):
+    """The module result: the checks over ``gather()``'s data; ``calls``: {service: {operation: n}}."""
+    subnets, tables, endpoints = data["subnets"], data["route_tables"], data["endpoints"]
+    memo = {}
+
+    def once(key, compute, *args):
+        if key not in memo:
+            memo[key] = compute(*args)
+        return copy.deepcopy(memo[key])
+
+    def lifecycle(name):
+        config = data["lifecycle_configs"][name]
+        if config is None:
+            return check_lifecycle(name, None)
+        if config.get("error"):
+            return [check_failed("lifecycle-config", name, config["operation"], config["error"])]
+        parsed = parse_on_start(on_start_text(config))
+        location = pinned_script(parsed)
+        found = check_lifecycle(name, config, data["scripts"][location] if location else None)
+        bucket = parsed["bucket"]
+        if bucket:
+            found.extend(once(("bucket", bucket), check_bucket, bucket, data["buckets"][bucket]))
+        return found
+
+    def role(arn):
+        role_data = data["roles"][arn]
+        if role_data.get("error"):
+            return [check_failed("role", arn, role_data["operation"], role_data["error"])]
+        return check_role(role_data)
+
+    results = []
+    for notebook in data["notebooks"]:
+        name = notebook["NotebookInstanceName"]
+        findings = check_notebook(notebook, spec["allow_root_access"])
+        subnet_id = notebook.get("SubnetId")
+        subnet = subnets.get(subnet_id)
+        vpc_id = subnet["VpcId"] if subnet else None
+        if subnet_id:
+            findings.extend(
+                once(
+                    ("network", subnet_id),
+                    check_network,
+                    subnet_id,
+                    subnet,
+                    tables.get(vpc_id, []),
+                    endpoints.get(vpc_id, []),
+                    region,
+                )
+            )
+        if notebook.get("RoleArn"):
+            findings.extend(once(("role", notebook["RoleArn"]), role, notebook["RoleArn"]))
+        lcc = notebook.get("NotebookInstanceLifecycleConfigName")
+        if lcc:
+            findings.extend(once(("lcc", lcc), lifecycle, lcc))
+        findings.sort(key=lambda f: (-RANK[f["severity"]], f["id"], f["resource"] or ""))
+        results.append(
+            {
+                "name": name,
+                "arn": notebook.get("NotebookInstanceArn"),
+                "status": notebook.get("NotebookInstanceStatus"),
+                "subnet_id": subnet_id,
+                "vpc_id": vpc_id,
+                "role_arn": notebook.get("RoleArn"),
+                "lifecycle_config_name": lcc,
+                "direct_internet_access": notebook.get("DirectInternetAccess"),
+                "isolated": not any(f["severity"] == "high" for f in findings),
+                "counts": count_by_severity(findings),
+                "findings": findings,
+            }
+        )
+
+    results.sort(key=lambda n: n["name"])
+    every = [f for n in results for f in n["findings"]]
+    isolated = sum(1 for n in results if n["isolated"])
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return {
+        "changed": False,
+        "region": region,
+        "audited_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "notebooks": results,
+        "not_found": data["not_found"],
+        "counts": count_by_severity(every),
+        "summary": {"notebooks": len(results), "isolated": isolated, "not_isolated": len(results) - isolated},
+        "highest_severity": highest_severity(every),
+        "aws_calls": call_totals(calls),
+        "aws_calls_by_operation": dict((s, dict(sorted(o.items()))) for s, o in sorted(calls.items())),
+    }
+
+
+def audit(cache, spec, region, now=None):
+    """Audit the named notebooks (all of the region when ``spec["names"]`` is None); the module result."""
+    return report(gather(cache, spec), spec, region, cache.calls, now)
+
+
+def reaches(result, fail_on):
+    """Whether any finding is at or above ``fail_on`` (never: never)."""
+    return RANK[result["highest_severity"]] >= RANK[fail_on]
+
+
+def failure_message(result, fail_on):
+    offenders = [
+        n["name"] for n in result["notebooks"] if any(RANK[f["severity"]] >= RANK[fail_on] for f in n["findings"])
+    ]
+    counts = result["counts"]
+    return "%d of %d notebooks have findings of severity %s or higher (%d high, %d medium, %d low): %s" % (
+        len(offenders),
+        result["summary"]["notebooks"],
+        fail_on,
+        counts["high"],
+        counts["medium"],
+        counts["low"],
+        ", ".join(offenders),
+    )

@@ -1,0 +1,199 @@
+# -*- coding: utf-8 -*-
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The audit's findings: every id with its severity, title and remediation (the module documents
+them all), the severity scale and the ``fail_on`` threshold, and the finding records the checks return.
+
+A new finding id starts here; the check that raises it lives in ``checks.py`` or ``policy.py``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+SEVERITIES = ("high", "medium", "low")
+RANK = {"never": 4, "high": 3, "medium": 2, "low": 1, "none": 0}
+FAIL_ON = ("high", "medium", "low", "never")
+
+# id: (severity, title, remediation).  ``isolated`` is false for a notebook with any high finding.
+FINDINGS = {
+    "direct-internet-access": (
+        "high",
+        "Direct internet access is enabled",
+        "Recreate the notebook with DirectInternetAccess=Disabled in an isolated subnet (the setting is create-only).",
+    ),
+    "no-subnet": (
+        "high",
+        "The notebook is not in a VPC subnet",
+        "Recreate the notebook with a SubnetId of an isolated subnet and DirectInternetAccess=Disabled.",
+    ),
+    "subnet-egress-route": (
+        "high",
+        "The subnet's route table routes a default route out of the VPC",
+        "Remove the route from the route table, or move the notebook to a subnet whose route table has none.",
+    ),
+    "s3-endpoint-missing": (
+        "medium",
+        "No S3 gateway endpoint on the subnet's route table",
+        "Add the route table to the VPC's S3 gateway endpoint (or create one) so the notebook reaches its "
+        "lifecycle script through a policy-restricted path.",
+    ),
+    "s3-endpoint-policy-allow-all": (
+        "high",
+        "The S3 endpoint policy allows all actions or all resources",
+        "Replace the endpoint policy with read-only access to the script prefix "
+        "(secure_sagemaker.notebooks.s3_endpoint_policy); the AWS default policy lets the VPC reach every bucket.",
+    ),
+    "s3-endpoint-policy-write": (
+        "high",
+        "The S3 endpoint policy grants write actions",
+        "Allow only s3:GetObject/s3:ListBucket on the script prefix; writes through the endpoint are an "
+        "exfiltration path.",
+    ),
+    "sagemaker-api-endpoint-missing": (
+        "medium",
+        "No SageMaker API interface endpoint in the VPC",
+        "Create an interface endpoint for com.amazonaws.<region>.sagemaker.api with private DNS; without it "
+        "autostop cannot stop the notebook.",
+    ),
+    "role-wildcard-action": (
+        "high",
+        "The execution role allows '*' actions",
+        "Replace the statement with the actions the notebook needs, on named resources.",
+    ),
+    "role-s3-full-access": (
+        "high",
+        "The execution role allows s3:*",
+        "Grant s3:GetObject on the script prefix (and the data prefixes the notebook needs) instead of s3:*.",
+    ),
+    "role-passrole-any": (
+        "high",
+        "The execution role allows iam:PassRole on any role",
+        "Remove iam:PassRole or scope it to the role ARNs the notebook must pass.",
+    ),
+    "role-wildcard-resource": (
+        "medium",
+        "The execution role allows actions on '*' resources",
+        "Scope the statement's Resource to the ARNs the notebook needs.",
+    ),
+    "role-trust-no-source-account": (
+        "medium",
+        "The execution role's trust policy has no source-account condition",
+        "Add Condition StringEquals aws:SourceAccount=<account> to the sts:AssumeRole statement "
+        "(confused-deputy protection).",
+    ),
+    "lifecycle-config-missing": (
+        "medium",
+        "No lifecycle configuration",
+        "Attach the autostop lifecycle configuration (the isolated_notebook role creates <prefix>-autostop).",
+    ),
+    "autostop-not-installed": (
+        "medium",
+        "The on-start script does not install the autostop",
+        "Use the collection's on-start script, which installs autostop.py and schedules it.",
+    ),
+    "autostop-not-pinned": (
+        "medium",
+        "The on-start script installs an autostop without a pinned SHA-256",
+        "Pin the script: BUCKET, KEY and SHA256 lines as in the collection's on-start template.",
+    ),
+    "autostop-sha256-mismatch": (
+        "high",
+        "The script object in S3 does not match the pinned SHA-256",
+        "Find out who changed the object (bucket versioning, CloudTrail), restore the released autostop.py and "
+        "re-run the role; the on-start script refuses the copy, so the notebook cannot start.",
+    ),
+    "root-access-enabled": (
+        "medium",
+        "Root access is enabled",
+        "Set RootAccess=Disabled (update the stopped notebook), or allow it explicitly with allow_root_access.",
+    ),
+    "imdsv1-allowed": (
+        "medium",
+        "Instance metadata service version 1 is allowed",
+        "Set InstanceMetadataServiceConfiguration.MinimumInstanceMetadataServiceVersion=2 (update the stopped "
+        "notebook).",
+    ),
+    "bucket-public-access-not-blocked": (
+        "high",
+        "The script bucket does not block all public access",
+        "Turn on all four public access block settings of the bucket.",
+    ),
+    "bucket-policy-public": (
+        "high",
+        "The script bucket policy allows anyone",
+        "Remove the unconditional Allow statement for Principal '*'.",
+    ),
+    "bucket-not-encrypted": (
+        "low",
+        "The script bucket has no default encryption",
+        "Set default encryption (AES256 or aws:kms) on the bucket.",
+    ),
+    "bucket-policy-no-tls-deny": (
+        "medium",
+        "The script bucket policy does not deny insecure transport",
+        "Add a Deny on s3:* for aws:SecureTransport=false (Sid DenyInsecureTransport in "
+        "secure_sagemaker.notebooks.bucket_policy).",
+    ),
+    "bucket-policy-no-endpoint-deny": (
+        "medium",
+        "The script bucket policy does not deny requests from outside the VPC endpoint",
+        "Add a Deny on s3:* unless aws:SourceVpce is the S3 endpoint (Sid DenyOutsideVpcEndpoint in "
+        "secure_sagemaker.notebooks.bucket_policy).",
+    ),
+    "check-failed": (
+        "high",
+        "A check could not be made",
+        "Grant the auditor read access to the resource (see the module's notes), or fix the missing resource.",
+    ),
+}
+# A check that cannot be made about the network or the role leaves isolation unproven (high); one
+# about the lifecycle script or its bucket does not (medium).
+CHECK_FAILED_SEVERITY = {
+    "subnet": "high",
+    "route-table": "high",
+    "role": "high",
+    "lifecycle-config": "medium",
+    "script": "medium",
+    "bucket": "medium",
+}
+
+
+def finding(finding_id, resource, message, evidence, severity=None):
+    default_severity, title, remediation = FINDINGS[finding_id]
+    return {
+        "id": finding_id,
+        "severity": severity or default_severity,
+        "title": title,
+        "resource": resource,
+        "message": message,
+        "evidence": evidence,
+        "remediation": remediation,
+    }
+
+
+def check_failed(kind, resource, operation, error):
+    return finding(
+        "check-failed",
+        resource,
+        "%s %s could not be read (%s: %s)" % (kind, resource, operation, error),
+        {"check": kind, "resource": resource, "operation": operation, "error": error},
+        severity=CHECK_FAILED_SEVERITY[kind],
+    )
+
+
+def count_by_severity(findings):
+    """Findings by severity, with the total."""
+    counts = dict((s, 0) for s in SEVERITIES)
+    for item in findings:
+        counts[item["severity"]] += 1
+    counts["total"] = len(findings)
+    return counts
+
+
+def highest_severity(findings):
+    present = set(f["severity"] for f in findings)
+    for severity in SEVERITIES:
+        if severity in present:
+            return severity
+    return "none"

@@ -1,0 +1,224 @@
+# -*- coding: utf-8 -*-
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Policy-document analysers of the audit: the S3 endpoint policy, the execution role's identity and
+trust policies and the script bucket's policy.  Documents in (dicts, JSON or IAM's URL-encoded
+JSON), findings out; no AWS.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fnmatch
+import json
+import re
+
+try:
+    from urllib.parse import unquote
+except ImportError:  # Python 2 (never used: the collection needs Python 3)
+    from urllib import unquote
+
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.findings import finding
+
+S3_READ_ACTION = re.compile(r"^s3:(get|list)[a-z0-9]*\*?$")
+WILDCARD_RESOURCE = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*$")
+
+
+def as_list(value):
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def parse_document(document):
+    """A policy document as a dict, from a dict, JSON text or URL-encoded JSON (IAM's wire form)."""
+    if document is None or isinstance(document, dict):
+        return document
+    text = document
+    if text.lstrip().startswith("%7B") or text.lstrip().startswith("%7b"):
+        text = unquote(text)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return json.loads(unquote(text))
+
+
+def statements(document):
+    return [s for s in as_list((document or {}).get("Statement")) if isinstance(s, dict)]
+
+
+def is_wildcard_resource(resource):
+    return resource == "*" or bool(WILDCARD_RESOURCE.match(resource or ""))
+
+
+def _allows(statement):
+    return str(statement.get("Effect", "")).lower() == "allow"
+
+
+def _principal_is_anyone(principal):
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        return "*" in as_list(principal.get("AWS"))
+    return False
+
+
+def check_s3_endpoint_policy(document, endpoint_id, route_table_id):
+    """S3 gateway endpoint policy: no ``*``/``s3:*`` actions, no ``*`` resources, no writes."""
+    found = []
+    if document is None:
+        # AWS never returns an endpoint without a policy; none means the default, full access.
+        document = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
+    for statement in statements(document):
+        if not _allows(statement):
+            continue
+        actions = [str(a) for a in as_list(statement.get("Action"))]
+        resources = [str(r) for r in as_list(statement.get("Resource"))]
+        evidence = {"vpc_endpoint_id": endpoint_id, "route_table_id": route_table_id, "statement": statement}
+        everything = (
+            "NotAction" in statement
+            or "NotResource" in statement
+            or any(a in ("*", "s3:*") or a.lower() == "s3:*" for a in actions)
+            or any(is_wildcard_resource(r) for r in resources)
+        )
+        if everything:
+            found.append(
+                finding(
+                    "s3-endpoint-policy-allow-all",
+                    endpoint_id,
+                    "endpoint %s allows %s on %s"
+                    % (endpoint_id, ", ".join(actions) or "NotAction", ", ".join(resources) or "NotResource"),
+                    evidence,
+                )
+            )
+            continue
+        writes = [a for a in actions if not S3_READ_ACTION.match(a.lower())]
+        if writes:
+            evidence = dict(evidence, write_actions=writes)
+            found.append(
+                finding(
+                    "s3-endpoint-policy-write",
+                    endpoint_id,
+                    "endpoint %s allows %s" % (endpoint_id, ", ".join(writes)),
+                    evidence,
+                )
+            )
+    return found
+
+
+def check_identity_policy(document, role, source):
+    """Execution-role statements broader than the design needs."""
+    found = []
+    for statement in statements(document):
+        if not _allows(statement):
+            continue
+        actions = [str(a) for a in as_list(statement.get("Action"))]
+        resources = [str(r) for r in as_list(statement.get("Resource"))]
+        any_resource = "NotResource" in statement or any(is_wildcard_resource(r) for r in resources)
+        evidence = dict(source, role=role, statement=statement)
+        lowered = [a.lower() for a in actions]
+        wildcard = [a for a in actions if a == "*" or (a.endswith(":*") and a.lower() != "s3:*")]
+        if "NotAction" in statement:
+            wildcard.append("NotAction")
+        if wildcard:
+            found.append(finding("role-wildcard-action", role, "%s allows %s" % (role, ", ".join(wildcard)), evidence))
+        if "s3:*" in lowered:
+            found.append(finding("role-s3-full-access", role, "%s allows s3:*" % role, evidence))
+        passes = "NotAction" in statement or any(fnmatch.fnmatchcase("iam:passrole", a) for a in lowered)
+        if passes and any_resource:
+            found.append(finding("role-passrole-any", role, "%s allows iam:PassRole on any role" % role, evidence))
+        if any_resource:
+            found.append(
+                finding(
+                    "role-wildcard-resource",
+                    role,
+                    "%s allows %s on %s"
+                    % (role, ", ".join(actions) or "NotAction", ", ".join(resources) or "NotResource"),
+                    evidence,
+                )
+            )
+    return found
+
+
+def check_trust_policy(document, role):
+    """Every statement that lets a principal assume the role must name the source account (or ARN)."""
+    found = []
+    for statement in statements(document):
+        if not _allows(statement):
+            continue
+        actions = [str(a).lower() for a in as_list(statement.get("Action"))]
+        if not any(fnmatch.fnmatchcase("sts:assumerole", a) for a in actions):
+            continue
+        keys = set()
+        for conditions in (statement.get("Condition") or {}).values():
+            keys.update(str(k).lower() for k in (conditions or {}))
+        if not keys & {"aws:sourceaccount", "aws:sourcearn"}:
+            found.append(
+                finding(
+                    "role-trust-no-source-account",
+                    role,
+                    "%s can be assumed without an aws:SourceAccount or aws:SourceArn condition" % role,
+                    {"role": role, "statement": statement},
+                )
+            )
+    return found
+
+
+def _covers_s3(statement):
+    actions = [str(a).lower() for a in as_list(statement.get("Action"))]
+    return any(a in ("*", "s3:*") for a in actions)
+
+
+def _condition_values(statement, operators, key):
+    for operator, conditions in (statement.get("Condition") or {}).items():
+        if operator in operators:
+            for name, value in (conditions or {}).items():
+                if name.lower() == key:
+                    return [str(v).lower() for v in as_list(value)]
+    return None
+
+
+def check_bucket_policy(document, bucket):
+    found = []
+    tls_deny = endpoint_deny = False
+    for statement in statements(document):
+        effect = str(statement.get("Effect", "")).lower()
+        if effect == "deny" and _covers_s3(statement) and _principal_is_anyone(statement.get("Principal")):
+            if _condition_values(statement, ("Bool", "BoolIfExists"), "aws:securetransport") == ["false"]:
+                tls_deny = True
+            operators = ("StringNotEquals", "StringNotEqualsIfExists", "StringNotLike", "StringNotLikeIfExists")
+            if _condition_values(statement, operators, "aws:sourcevpce") or _condition_values(
+                statement, operators, "aws:sourcevpc"
+            ):
+                endpoint_deny = True
+        if effect == "allow" and _principal_is_anyone(statement.get("Principal")) and not statement.get("Condition"):
+            found.append(
+                finding(
+                    "bucket-policy-public",
+                    bucket,
+                    "bucket %s policy allows anyone %s"
+                    % (bucket, ", ".join(str(a) for a in as_list(statement.get("Action")))),
+                    {"bucket": bucket, "statement": statement},
+                )
+            )
+    sids = [s.get("Sid") for s in statements(document) if s.get("Sid")]
+    if not tls_deny:
+        found.append(
+            finding(
+                "bucket-policy-no-tls-deny",
+                bucket,
+                "bucket %s policy has no Deny for aws:SecureTransport=false" % bucket,
+                {"bucket": bucket, "policy_present": document is not None, "statement_sids": sids},
+            )
+        )
+    if not endpoint_deny:
+        found.append(
+            finding(
+                "bucket-policy-no-endpoint-deny",
+                bucket,
+                "bucket %s policy has no Deny for requests outside the VPC endpoint" % bucket,
+                {"bucket": bucket, "policy_present": document is not None, "statement_sids": sids},
+            )
+        )
+    return found

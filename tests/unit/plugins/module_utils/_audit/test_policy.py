@@ -1,0 +1,127 @@
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of the audit's policy-document analysers: the S3 endpoint policy, the execution
+role's statements and trust policy, the script bucket policy, IAM's wire form."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import policies
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit import checks, policy
+from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_utils._audit.audit_data import (
+    ACCOUNT,
+    ADMIN,
+    ALLOW_ALL,
+    BUCKET,
+    ENDPOINT,
+    PREFIX,
+    REGION,
+    ROLE,
+    SUBNET,
+    TABLE,
+    VPC,
+    bucket_data,
+    endpoints,
+    ids,
+    role,
+    route_tables,
+)
+
+# --- S3 endpoint policy ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "statement, expected",
+    [
+        (ALLOW_ALL["Statement"][0], "s3-endpoint-policy-allow-all"),
+        ({"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"},
+         "s3-endpoint-policy-allow-all"),
+        ({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::*"},
+         "s3-endpoint-policy-allow-all"),
+        ({"Effect": "Allow", "Principal": "*", "NotAction": "s3:DeleteObject", "Resource": "arn:aws:s3:::b/*"},
+         "s3-endpoint-policy-allow-all"),
+        ({"Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "b/*"},
+         "s3-endpoint-policy-write"),
+        ({"Effect": "Allow", "Principal": "*", "Action": "s3:*Object", "Resource": "arn:aws:s3:::b/*"},
+         "s3-endpoint-policy-write"),
+    ],
+)  # fmt: skip
+def test_endpoint_policy_statements(statement, expected):
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    found = checks.check_network(SUBNET, {"VpcId": VPC}, route_tables(), endpoints(document), REGION)
+    assert ids(found) == [expected]
+    assert found[0]["evidence"]["statement"] == statement
+    assert found[0]["evidence"]["vpc_endpoint_id"] == ENDPOINT and found[0]["severity"] == "high"
+
+
+def test_endpoint_policy_read_only_and_deny_statements_pass():
+    document = {"Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": ["s3:Get*", "s3:ListBucket"], "Resource": "arn:aws:s3:::b/*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]}  # fmt: skip
+    assert policy.check_s3_endpoint_policy(document, ENDPOINT, TABLE) == []
+    assert policy.check_s3_endpoint_policy(policies.s3_endpoint_policy(BUCKET, PREFIX, REGION), ENDPOINT, TABLE) == []
+
+
+def test_write_evidence_names_the_actions():
+    statement = {"Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "x"}
+    [found] = policy.check_s3_endpoint_policy({"Statement": statement}, ENDPOINT, TABLE)
+    assert found["evidence"]["write_actions"] == ["s3:PutObject"]
+
+
+# --- role ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "statement, expected",
+    [
+        ({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}, ["role-s3-full-access"]),
+        ({"Effect": "Allow", "Action": "*", "Resource": "*"}, ["role-wildcard-action", "role-passrole-any",
+                                                               "role-wildcard-resource"]),
+        ({"Effect": "Allow", "Action": "ec2:*", "Resource": "arn:aws:ec2:*:1:instance/i-1"}, ["role-wildcard-action"]),
+        ({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"},
+         ["role-passrole-any", "role-wildcard-resource"]),
+        ({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::1:role/x"}, []),
+        ({"Effect": "Allow", "Action": "sagemaker:ListNotebookInstances", "Resource": "*"}, ["role-wildcard-resource"]),
+        ({"Effect": "Deny", "Action": "*", "Resource": "*"}, []),
+    ],
+)  # fmt: skip
+def test_role_statements(statement, expected):
+    extra = {"inline_policy": "extra", "document": {"Version": "2012-10-17", "Statement": [statement]}}
+    found = checks.check_role(role(policies=role()["policies"] + [extra]))
+    assert sorted(ids(found)) == sorted(expected)
+    for item in found:
+        assert item["evidence"] == {"inline_policy": "extra", "role": ROLE, "statement": statement}
+
+
+def test_trust_policy_without_source_account():
+    trust = policies.trust_policy(ACCOUNT)
+    del trust["Statement"][0]["Condition"]
+    [found] = checks.check_role(role(trust_policy=trust))
+    assert found["id"] == "role-trust-no-source-account" and found["severity"] == "medium"
+    assert found["evidence"] == {"role": ROLE, "statement": trust["Statement"][0]}
+
+
+def test_documents_in_iam_wire_form_are_parsed():
+    text = json.dumps(policies.trust_policy(ACCOUNT))
+    assert policy.parse_document(text) == policies.trust_policy(ACCOUNT)
+    assert policy.parse_document("%7B%22Statement%22%3A%20%5B%5D%7D") == {"Statement": []}
+
+
+# --- bucket ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sid, expected",
+    [
+        ("DenyInsecureTransport", "bucket-policy-no-tls-deny"),
+        ("DenyOutsideVpcEndpoint", "bucket-policy-no-endpoint-deny"),
+    ],
+)
+def test_bucket_policy_missing_one_deny(sid, expected):
+    policy = policies.bucket_policy(BUCKET, ENDPOINT, [ADMIN], REGION)
+    policy["Statement"] = [s for s in policy["Statement"] if s["Sid"] != sid]
+    assert ids(checks.check_bucket(BUCKET, bucket_data(policy=policy))) == [expected]
