@@ -34,6 +34,15 @@ EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_STOP_FAILED = 3
 
+# The SageMaker statuses (botocore's NotebookInstanceStatus) in which an idle instance is stopped: a
+# copy of the ``autostop`` column of the collection's status table (plugins/module_utils/notebook.py,
+# STATUS_TABLE; this script ships alone, and a unit test checks that the two agree for every status).
+# PendingMaintenance is InService with maintenance scheduled: stopped like InService (whether AWS accepts
+# StopNotebookInstance in it is not documented; a refusal is logged and the next check tries again).
+STOP_STATUSES = ("InService", "PendingMaintenance")
+# Maintenance in progress: SageMaker is at work on the instance; not stopped, the next check decides.
+MAINTENANCE_STATUSES = ("InMaintenance",)
+
 # Jupyter writes UTC with "Z" and omits the fraction when it is zero; Python 3.7's fromisoformat
 # accepts neither "Z" nor every fraction length, so parse by hand.
 _TIMESTAMP = re.compile(
@@ -307,8 +316,17 @@ def _server_time(server, key):
     return parse_time(server[key])
 
 
+def stop_due(name, status):
+    """Whether an idle instance in SageMaker ``status`` is stopped, and why not: (due, message)."""
+    if status in STOP_STATUSES:
+        return True, None
+    if status in MAINTENANCE_STATUSES:
+        return False, "%s is %s, maintenance in progress: not stopping; the next check decides" % (name, status)
+    return False, "%s is %s, not InService: nothing to stop" % (name, status)
+
+
 def stop_instance(name, region, endpoint_url=None, timeout=10):
-    """Stop the instance if it is InService.  Returns (exit status, message)."""
+    """Stop the instance if its status is one of STOP_STATUSES.  Returns (exit status, message)."""
     # pylint: disable=import-outside-toplevel
     if sys.flags.no_site:
         # The timer runs the check with -S (no site: the .pth files of a conda environment cost
@@ -327,8 +345,9 @@ def stop_instance(name, region, endpoint_url=None, timeout=10):
     try:
         client = boto3.client("sagemaker", region_name=region, endpoint_url=endpoint_url or None, config=config)
         status = client.describe_notebook_instance(NotebookInstanceName=name)["NotebookInstanceStatus"]
-        if status != "InService":
-            return EXIT_OK, "%s is %s, not InService: nothing to stop" % (name, status)
+        due, why_not = stop_due(name, status)
+        if not due:
+            return EXIT_OK, why_not
         client.stop_notebook_instance(NotebookInstanceName=name)
     except (EndpointConnectionError, ConnectTimeoutError) as exc:
         return EXIT_STOP_FAILED, (
@@ -344,7 +363,7 @@ def stop_instance(name, region, endpoint_url=None, timeout=10):
         )
     except BotoCoreError as exc:
         return EXIT_STOP_FAILED, "cannot stop %s through %s: %s" % (name, where, exc)
-    return EXIT_OK, "stop requested for %s (was InService)" % name
+    return EXIT_OK, "stop requested for %s (was %s)" % (name, status)
 
 
 class Log:
@@ -484,8 +503,8 @@ def build_parser():
         epilog=(
             "Idle means: no kernel busy, no kernel or terminal active within --time seconds, no client connected to a "
             "kernel (unless --ignore-connections); with nothing open, the server's start time counts as the last "
-            "activity. Exit status: 0 decided (busy, stopped, dry run, or not InService); 1 the state could not be "
-            "read (nothing stopped); 2 usage error; 3 the stop failed."
+            "activity. Exit status: 0 decided (busy, stopped, dry run, or neither InService nor PendingMaintenance); "
+            "1 the state could not be read (nothing stopped); 2 usage error; 3 the stop failed."
         ),
     )
     for option, convert, default, metavar, text in OPTIONS:

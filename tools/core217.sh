@@ -53,6 +53,7 @@ import boto3
 region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 ec2 = boto3.client("ec2", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=region)
 vpc = ec2.create_vpc(CidrBlock="10.217.0.0/16")["Vpc"]["VpcId"]
+ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # private DNS needs it
 subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.217.1.0/24", AvailabilityZone=region + "a")["Subnet"]["SubnetId"]
 table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
 ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)

@@ -26,6 +26,8 @@ def main(out):
         vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": [TAG]}])[
             "Vpc"
         ]["VpcId"]
+        # The notebooks resolve the endpoints through the VPC's DNS; private DNS needs host names too.
+        ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
         subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24", AvailabilityZone=region + "a")["Subnet"][
             "SubnetId"
         ]

@@ -85,6 +85,15 @@ def stack_endpoints(endpoints, region, stack):
     return sorted_out
 
 
+def oversized_policies(documents):
+    """[label, "<size> characters, over its quota of <limit>"] of the documents over their size quota;
+    ``documents``: [[label, kind, document]] (kind: managed, trust, vpc_endpoint or bucket)."""
+    return [
+        [label, "%d characters, over its quota of %d" % (size, limit)]
+        for label, size, limit in policies.oversized(documents)
+    ]
+
+
 def name_error(value, field="name", max_length=arn.NAME_MAX):
     """The role's check of a SageMaker name: arn.py's one rule and message ("" when the name is valid)."""
     return arn.name_error(value, field, max_length=max_length) or ""
@@ -97,12 +106,17 @@ class FilterModule(object):
             "job_summary": job_summary,
             "offending_routes": isolation.offending_routes,
             "effective_route_table": isolation.effective_route_table,
+            "bucket_region": isolation.bucket_region,
             "principal_arn": arn.principal_arn,
+            "user_id_pattern": arn.user_id_pattern,
             "partition": arn.partition_of,
             "name_error": name_error,
             "s3_read_policy": policies.s3_read_policy,
             "kms_key_arn": policies.kms_key_arn,
             "autostop_policy": policies.autostop_policy,
+            "autostop_policies": policies.autostop_policies,
+            "autostop_policy_names": policies.autostop_policy_names,
+            "oversized_policies": oversized_policies,
             "trust_policy": policies.trust_policy,
             "s3_endpoint_policy": policies.s3_endpoint_policy,
             "sagemaker_endpoint_policy": policies.sagemaker_endpoint_policy,

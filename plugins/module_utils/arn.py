@@ -44,6 +44,11 @@ def name_error(value, field="name", what="SageMaker", max_length=NAME_MAX):
     return None
 
 
+# Partitions: the domain of their service endpoints (botocore's endpoints.json "dnsSuffix"; aws-cn's
+# services answer at <service>.<region>.amazonaws.com.cn, and kms:ViaService names that host).
+DNS_SUFFIX = {"aws": "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com"}
+
+
 def partition_of(region):
     """The partition of a region (aws, aws-cn, aws-us-gov)."""
     if region.startswith("cn-"):
@@ -51,6 +56,11 @@ def partition_of(region):
     if region.startswith("us-gov-"):
         return "aws-us-gov"
     return "aws"
+
+
+def service_host(service, region):
+    """The regional host name of a service (``s3.cn-north-1.amazonaws.com.cn``), as kms:ViaService names it."""
+    return "%s.%s.%s" % (service, region, DNS_SUFFIX[partition_of(region)])
 
 
 def bucket_arn(bucket, partition="aws"):
@@ -91,6 +101,14 @@ def parse(arn):
     if len(parts) < 6 or parts[0] != "arn":
         return None
     return tuple(parts[1:])
+
+
+def user_id_pattern(user_id):
+    """The ``aws:userid`` pattern of a caller (GetCallerIdentity's UserId): an assumed-role session
+    (``AROA...:session``) becomes ``AROA...:*``, so every session of that role matches whatever the
+    role's path; an IAM user's id or the root user's account id stays as it is."""
+    role_id, sep, _session = (user_id or "").partition(":")
+    return role_id + ":*" if sep else user_id
 
 
 def principal_arn(caller_arn):

@@ -24,6 +24,7 @@ except ImportError:  # handled by AnsibleAWSModule
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError, error_message
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook import (
     NOTEBOOK_OPTIONS,
+    is_running,
     known_instance_types,
     result_of,
     settled,
@@ -87,7 +88,7 @@ def _needs_restart(result):
     """Whether the notebook runs (or, in check mode, will run once settled) a script older than
     the new one: a create or start of this run already ran the new script."""
     status = settled((result.get("diff") or {}).get("after", {}).get("status"))
-    return status == "InService" and not {"create", "start"} & set(result["actions"])
+    return is_running(status) and not {"create", "start"} & set(result["actions"])
 
 
 def _failure_message(error):

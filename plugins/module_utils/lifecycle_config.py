@@ -31,6 +31,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws imp
     reconcile_tags,
     tag_list,
 )
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook import RUNNING_STATUSES
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.waiter import poll
 
 # AWS API reference: NotebookInstanceLifecycleHook.Content (the name rule is arn.py's).
@@ -39,9 +40,6 @@ SCRIPT_MAX_BYTES = CONTENT_MAX // 4 * 3  # the largest script whose base64 fits
 
 # (module option, API member); OnStart runs at every start, OnCreate once, when a notebook is created.
 HOOKS = (("on_start", "OnStart"), ("on_create", "OnCreate"))
-
-# A new OnStart script reaches a notebook only when it starts again: these have already started.
-RUNNING_STATUSES = ("InService", "Pending")
 
 
 # --- validation (no AWS call) ---------------------------------------------------------------------
@@ -248,6 +246,8 @@ def attached_notebooks(sagemaker, name=None):
 
 
 def running(notebooks):
+    """Names of the notebooks that have started already: a new OnStart script reaches them only when
+    they start again (notebook.RUNNING_STATUSES, the one status table)."""
     return [n["name"] for n in notebooks if n.get("status") in RUNNING_STATUSES]
 
 

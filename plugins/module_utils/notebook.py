@@ -11,6 +11,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from collections import namedtuple
+
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn import kms_key_arn, name_error, parse
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError, snake, tag_list
 
@@ -19,9 +21,57 @@ VOLUME_MIN, VOLUME_MAX = 5, 16384
 MAX_SECURITY_GROUPS = 5
 MAX_ADDITIONAL_REPOSITORIES = 3
 
+# --- notebook statuses: one table --------------------------------------------------------------------
+#
+# One row per value of botocore's NotebookInstanceStatus enum, the contract (a unit test fails when
+# the installed botocore lists a value that has no row here).  Columns:
+#   settled    - the module acts on a notebook in this status (False: it waits, within wait_timeout,
+#                until the notebook leaves it, and acts on the status it really ends in);
+#   settles_in - the status it ends in without anyone acting (None: gone).  For a transitional status
+#                only a prediction, used by check mode and notebook_fleet's restart decision;
+#   running    - it runs on a compute instance an earlier start gave it: a lifecycle configuration
+#                changed since has not run on it (lifecycle_config's restart_required), an update
+#                stops it first and starts it again, also after a failure (must_restore), a delete
+#                stops it first;
+#   autostop   - files/autostop.py stops it when idle (that script ships alone: its STOP_STATUSES
+#                is a copy, and a unit test checks that the two agree for every status).
+# Sources.  Pending .. Updating: the SageMaker API reference (StartNotebookInstance "sets the notebook
+# instance status to InService"; DeleteNotebookInstance "Before you can delete a notebook instance, you
+# must call the StopNotebookInstance API") and AWS's refusals, e.g. "Status (Pending) not in
+# ([InService]). Unable to transition to (Stopping)" (github.com/aws/amazon-sagemaker-examples/issues/1094).
+# PendingMaintenance, InMaintenance: added in botocore 1.43.67 ("Amazon SageMaker adds maintenance
+# lifecycle statuses for Notebook Instances"); what the API accepts in them, and what InMaintenance
+# ends in, is not documented (not in the API reference, the developer guide, the botocore model's
+# documentation, nor SDK changelogs or public issues).  Chosen so that being wrong is safe:
+#   PendingMaintenance: an InService notebook with maintenance scheduled, so running and settled, and
+#     stop/update/start, stop+delete and autostop go as for InService.  If AWS refuses the stop in this
+#     status, the module fails with AWS's message before anything changed; once a stop was accepted, a
+#     later failure starts the notebook again, as for InService.
+#   InMaintenance: maintenance in progress, so transitional like Pending/Updating: waited for, never
+#     acted on (a call could interrupt AWS's work).  Predicted to end InService (maintenance of a
+#     running notebook); if it ends Stopped or Failed instead, the module acts on that.  Counted as
+#     running (its instance did not start with a newer lifecycle configuration); autostop leaves it
+#     alone and the next check decides.
+NotebookStatus = namedtuple("NotebookStatus", "settled settles_in running autostop")
+STATUS_TABLE = {
+    "Pending": NotebookStatus(settled=False, settles_in="InService", running=True, autostop=False),
+    "InService": NotebookStatus(settled=True, settles_in="InService", running=True, autostop=True),
+    "Stopping": NotebookStatus(settled=False, settles_in="Stopped", running=False, autostop=False),
+    "Stopped": NotebookStatus(settled=True, settles_in="Stopped", running=False, autostop=False),
+    "Failed": NotebookStatus(settled=True, settles_in="Failed", running=False, autostop=False),
+    "Deleting": NotebookStatus(settled=False, settles_in=None, running=False, autostop=False),
+    "Updating": NotebookStatus(settled=False, settles_in="Stopped", running=False, autostop=False),
+    "PendingMaintenance": NotebookStatus(settled=True, settles_in="PendingMaintenance", running=True, autostop=True),
+    "InMaintenance": NotebookStatus(settled=False, settles_in="InService", running=True, autostop=False),
+}
+STATUSES = tuple(STATUS_TABLE)  # notebook_instance_info's status_equals choices
 # Transitional status -> the status it settles in (None: the notebook is gone).
-TRANSITIONAL = {"Pending": "InService", "Stopping": "Stopped", "Updating": "Stopped", "Deleting": None}
-STATUSES = ("Pending", "InService", "Stopping", "Stopped", "Failed", "Deleting", "Updating")
+TRANSITIONAL = dict((s, row.settles_in) for s, row in STATUS_TABLE.items() if not row.settled)
+SETTLED = tuple(s for s, row in STATUS_TABLE.items() if row.settled)
+RUNNING_STATUSES = tuple(s for s, row in STATUS_TABLE.items() if row.running)
+# What a create or start waits for: running and settled (maintenance may be scheduled meanwhile).
+SERVING = tuple(s for s in SETTLED if STATUS_TABLE[s].running)
+AUTOSTOP_STATUSES = tuple(s for s, row in STATUS_TABLE.items() if row.autostop)
 
 # Applied only when the module creates a notebook; on an existing one an omitted option is left alone.
 CREATE_DEFAULTS = {
@@ -296,29 +346,54 @@ def settled(status):
     return TRANSITIONAL.get(status, status)
 
 
+def is_settled(status):
+    """Whether the module acts on a notebook in ``status`` as it is (None: missing, settled too)."""
+    return status is None or status in SETTLED
+
+
+def is_running(status):
+    """Whether a notebook in ``status`` runs on a compute instance an earlier start gave it."""
+    return status in RUNNING_STATUSES
+
+
+def unknown_status(name, status):
+    """The refusal for a status the table has no row for (a botocore newer than this collection)."""
+    return (
+        "Notebook instance %s has status %s, which this collection does not know (it knows %s); it takes no "
+        "action on it. Wait until the notebook is InService or Stopped, or use a newer version of the collection."
+        % (name, status, ", ".join(STATUSES))
+    )
+
+
 def plan(status, update, state):
     """The ordered API actions that bring a notebook from a settled ``status`` to ``state``.
 
-    ``status``: None (missing), InService, Stopped or Failed; ``update``: whether updatable fields
-    differ; ``state``: present, started, stopped or absent.  Update needs Stopped, so an InService
-    notebook is stopped for it and started again unless ``state`` is stopped; a Stopped or Failed
-    one is updated and left as it is unless ``state`` is started.
+    ``status``: None (missing) or a settled status (STATUS_TABLE); ``update``: whether updatable
+    fields differ; ``state``: present, started, stopped or absent.  Update needs Stopped, so a
+    running notebook (InService, PendingMaintenance) is stopped for it and started again unless
+    ``state`` is stopped; a Stopped or Failed one is updated and left as it is unless ``state`` is
+    started.
     """
-    if status in TRANSITIONAL:
+    if status is not None and status not in STATUS_TABLE:
+        raise ValueError("plan() got a status it has no row for: %s" % status)
+    if not is_settled(status):
         raise ValueError("plan() needs a settled status, got %s" % status)
+    running_now = is_running(status)
     if state == "absent":
-        return {None: [], "InService": ["stop", "delete"]}.get(status, ["delete"])
+        if status is None:
+            return []
+        return ["stop", "delete"] if running_now else ["delete"]
     if status is None:
         return {"stopped": ["create", "stop"]}.get(state, ["create"])
     steps = []
     if update:
-        if status == "InService":
+        if running_now:
             steps.append("stop")
         steps.append("update")
-    running = status == "InService" and not update
+    running = running_now and not update
     if state == "started" and not running:
         steps.append("start")
-    elif state == "present" and status == "InService" and update:
+    elif state == "present" and running_now and update:
         steps.append("start")
     elif state == "stopped" and running:
         steps.append("stop")
@@ -326,8 +401,8 @@ def plan(status, update, state):
 
 
 def must_restore(status, steps):
-    """A notebook found InService that the plan stops and starts again is restarted on failure."""
-    return status == "InService" and "stop" in steps and "start" in steps[steps.index("stop") :]
+    """A notebook found running that the plan stops and starts again is restarted on failure."""
+    return is_running(status) and "stop" in steps and "start" in steps[steps.index("stop") :]
 
 
 def execute(steps, ops, restore=False):

@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 try:
     from botocore.exceptions import BotoCoreError, ClientError
 except ImportError:  # handled by AnsibleAWSModule
@@ -29,10 +31,12 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws imp
 )
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook import (
     LIST_FILTERS,
-    TRANSITIONAL,
+    SERVING,
+    STATUS_TABLE,
     create_request,
     differences,
     execute,
+    is_settled,
     known_instance_types,
     must_restore,
     plan,
@@ -42,6 +46,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.noteboo
     settled,
     status_of,
     tags_change,
+    unknown_status,
     update_request,
     validate,
     validate_create,
@@ -53,6 +58,19 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.waiter 
 # emulator) cost nothing; the delay grows to MAX_DELAY for the minutes AWS takes.
 FIRST_DELAY = 0.2
 MAX_DELAY = 15.0
+
+# Eventual consistency, each waited out within a stated bound (the orders of magnitude of Terraform's
+# AWS provider: IAM propagation 2 minutes; a start re-sent when no transition shows within 30 s, for
+# 5 minutes at most; not-found tolerated after a create).
+NOT_FOUND_GRACE = 60.0  # a notebook just created may be reported as not found this long
+ROLE_PROPAGATION = 120.0  # CreateNotebookInstance is retried this long while SageMaker cannot assume the role
+START_TAKES = 30.0  # a start that shows no transition this long after the call is sent again
+START_BOUND = 300.0  # ... until this long after the first start call
+ROLE_NOT_ASSUMABLE = "could not assume role"  # in CreateNotebookInstance's ValidationException
+
+
+class StartNotTaken(NotebooksError):
+    """The notebook still shows the status it had before StartNotebookInstance."""
 
 
 # --- waiting ---------------------------------------------------------------------------------------
@@ -71,23 +89,51 @@ def _failed(name, described, wanted):
     )
 
 
-def wait_for_status(sagemaker, name, wanted, timeout, delay=FIRST_DELAY, max_delay=MAX_DELAY, **poll_args):
+def wait_for_status(
+    sagemaker,
+    name,
+    wanted,
+    timeout,
+    delay=FIRST_DELAY,
+    max_delay=MAX_DELAY,
+    missing_grace=0.0,
+    unchanged=(),
+    unchanged_timeout=None,
+    **poll_args,
+):
     """Poll until the notebook's status is one of ``wanted`` (None in it: deleted); return the
     description.  Failed (when not wanted) stops the wait at once with AWS's failure reason.
+
+    ``missing_grace``: seconds during which "not found" means "not visible yet" (just created), not
+    "deleted".  ``unchanged``/``unchanged_timeout``: statuses that mean the call before the wait has
+    not taken yet; still shown after ``unchanged_timeout`` s, they raise StartNotTaken.
     """
     wanted = tuple(wanted)
     label = " or ".join(w or "deleted" for w in wanted)
-    seen = {}
+    seen = {"changed": False}
+    clock = poll_args.get("clock", time.monotonic)
+    started = clock()
 
     def done(described):
         status = status_of(described)
         seen["status"] = status or "deleted"
         if status in wanted:
             return True
+        elapsed = clock() - started
+        if status in unchanged and not seen["changed"]:
+            if elapsed >= unchanged_timeout:
+                raise StartNotTaken("it is still %s %ds after the call" % (status, elapsed), status=status)
+            return False
+        seen["changed"] = True
         if status == "Failed":
             raise _failed(name, described, label)
         if status is None:
-            raise NotebooksError("Notebook instance %s disappeared while waiting for %s" % (name, label))
+            if elapsed < missing_grace:
+                return False
+            raise NotebooksError(
+                "Notebook instance %s disappeared while waiting for %s%s"
+                % (name, label, " (not found for %ss after its creation)" % missing_grace if missing_grace else "")
+            )
         return False
 
     try:
@@ -108,10 +154,16 @@ def wait_for_status(sagemaker, name, wanted, timeout, delay=FIRST_DELAY, max_del
         ) from None
 
 
+def _settled_or_unknown(described):
+    status = status_of(described)
+    # A status without a row in STATUS_TABLE ends the wait too: the caller refuses it at once.
+    return is_settled(status) or status not in STATUS_TABLE
+
+
 def wait_until_settled(sagemaker, name, timeout, **poll_args):
-    """Wait while the notebook is Pending, Stopping, Updating or Deleting; return the description
-    (None when it is gone).  Failed counts as settled here."""
-    settled_statuses = ("InService", "Stopped", "Failed", None)
+    """Wait while the notebook is in a transitional status (Pending, Stopping, Updating, Deleting,
+    InMaintenance: STATUS_TABLE); return the description (None when it is gone).  Failed counts as
+    settled here."""
 
     def fetch():
         return describe(sagemaker, name)
@@ -119,7 +171,7 @@ def wait_until_settled(sagemaker, name, timeout, **poll_args):
     try:
         return poll(
             fetch,
-            lambda described: status_of(described) in settled_statuses,
+            _settled_or_unknown,
             timeout,
             "notebook instance %s to settle" % name,
             delay=poll_args.pop("delay", FIRST_DELAY),
@@ -176,8 +228,32 @@ class Notebook:
             wait_for_status(self.sagemaker, self.name, statuses, self.timeout, **self.poll_args)
 
     def create(self):
-        self._call("create", "create_notebook_instance", self.create_args)
-        self._wait("create", ("InService",))
+        # A role created moments ago is not assumable by SageMaker yet (IAM is eventually consistent):
+        # the create is refused with a ValidationException naming the role; retry it within a bound.
+        clock = self.poll_args.get("clock", time.monotonic)
+        sleep = self.poll_args.get("sleep", time.sleep)
+        deadline, delay = clock() + ROLE_PROPAGATION, 2.0
+        while True:
+            try:
+                self._call("create", "create_notebook_instance", self.create_args)
+                break
+            except NotebooksError as e:
+                if ROLE_NOT_ASSUMABLE not in e.msg.lower():
+                    raise
+                if clock() + delay > deadline:
+                    raise NotebooksError(
+                        "%s; SageMaker still could not assume role %s %ds after the first try (a role just "
+                        "created takes seconds to propagate in IAM): check its trust policy"
+                        % (e.msg, self.create_args.get("RoleArn"), ROLE_PROPAGATION),
+                        **e.details,
+                    ) from None
+                sleep(delay)
+                delay = min(delay * 1.5, 15.0)
+        if self.wait or self.last != "create":
+            # A notebook just created may be "not found" for a moment: not a deletion.
+            wait_for_status(
+                self.sagemaker, self.name, SERVING, self.timeout, missing_grace=NOT_FOUND_GRACE, **self.poll_args
+            )
 
     def stop(self):
         self._call("stop", "stop_notebook_instance", {"NotebookInstanceName": self.name})
@@ -195,8 +271,35 @@ class Notebook:
             self._wait("update", ("Stopped",))
 
     def start(self):
-        self._call("start", "start_notebook_instance", {"NotebookInstanceName": self.name})
-        self._wait("start", ("InService",))
+        self._start(self.wait or self.last != "start")
+
+    def _start(self, wait):
+        """StartNotebookInstance, re-sent while the notebook shows no transition (it sometimes does
+        not take), within START_BOUND; then the wait for it to serve."""
+        clock = self.poll_args.get("clock", time.monotonic)
+        first = clock()
+        while True:
+            self._call("start", "start_notebook_instance", {"NotebookInstanceName": self.name})
+            if not wait:
+                return
+            try:
+                wait_for_status(
+                    self.sagemaker,
+                    self.name,
+                    SERVING,
+                    self.timeout,
+                    unchanged=("Stopped", "Failed"),
+                    unchanged_timeout=START_TAKES,
+                    **self.poll_args,
+                )
+                return
+            except StartNotTaken as e:
+                if clock() - first + START_TAKES > START_BOUND:
+                    raise NotebooksError(
+                        "StartNotebookInstance did not take for notebook instance %s: %s, after re-sending it for "
+                        "%ds" % (self.name, e.msg, START_BOUND),
+                        **e.details,
+                    ) from None
 
     def delete(self):
         self._call("delete", "delete_notebook_instance", {"NotebookInstanceName": self.name})
@@ -207,8 +310,7 @@ class Notebook:
         """After a failure mid-plan: let the notebook settle, then start it if it is not running."""
         described = wait_until_settled(self.sagemaker, self.name, self.timeout, **self.poll_args)
         if status_of(described) in ("Stopped", "Failed"):
-            self._call("start", "start_notebook_instance", {"NotebookInstanceName": self.name})
-            wait_for_status(self.sagemaker, self.name, ("InService",), self.timeout, **self.poll_args)
+            self._start(True)
 
     def run(self, steps, restore=False):
         self.last = steps[-1] if steps else None
@@ -241,6 +343,11 @@ def _aws_failure(error, actions):
     )
 
 
+def _refuse_unknown(name, status):
+    if status is not None and status not in STATUS_TABLE:
+        raise NotebooksError(unknown_status(name, status), actions=[], status=status)
+
+
 def _reconcile(sagemaker, params, check_mode, warn, poll_args):
     warn = warn or (lambda message: None)
     validate(params, known_instance_types(getattr(getattr(sagemaker, "meta", None), "service_model", None)))
@@ -249,9 +356,11 @@ def _reconcile(sagemaker, params, check_mode, warn, poll_args):
 
     described = describe(sagemaker, name)
     found = status_of(described)
-    if found in TRANSITIONAL and not check_mode:
+    _refuse_unknown(name, found)
+    if not is_settled(found) and not check_mode:
         # Act on a settled notebook only; check mode predicts where it settles instead of waiting.
         described = wait_until_settled(sagemaker, name, timeout, **poll_args)
+        _refuse_unknown(name, status_of(described))
     status = settled(status_of(described))
     if status is None:
         described = None

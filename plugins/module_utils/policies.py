@@ -12,10 +12,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import arn
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn import bucket_arn, partition_of
 
 VERSION = "2012-10-17"
+
+# Size quotas, in characters of the document without white space (IAM and STS quotas: "IAM does not
+# count white space when calculating the size of a policy against this quota"; VPC endpoint policy
+# 20,480 characters; S3 bucket policy 20 KB).  AWS refuses a larger one with LimitExceeded ("Cannot
+# exceed quota for PolicySize: 6144") - after the calls before it were made, so the role checks first.
+LIMITS = {"managed": 6144, "trust": 2048, "vpc_endpoint": 20480, "bucket": 20480}
+# The role attaches its S3 read policy and the autostop policies; IAM attaches at most 10 managed
+# policies to a role by default (20 on request).
+MAX_AUTOSTOP_POLICIES = 8
 
 
 def _script_statements(bucket, prefix, partition):
@@ -51,7 +62,7 @@ def s3_read_policy(bucket, prefix, region="us-east-1", kms_key_arn=None):
                 "Effect": "Allow",
                 "Action": "kms:Decrypt",
                 "Resource": kms_key_arn,
-                "Condition": {"StringEquals": {"kms:ViaService": "s3.%s.amazonaws.com" % region}},
+                "Condition": {"StringEquals": {"kms:ViaService": arn.service_host("s3", region)}},
             }
         )
     return {"Version": VERSION, "Statement": statements}
@@ -76,6 +87,35 @@ def autostop_policy(names, region, account):
             },
         ],
     }
+
+
+def size(document):
+    """A policy's size as IAM counts it: its JSON without white space between tokens (white space
+    inside strings counts, so the figure errs on the safe side)."""
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def autostop_policies(names, region, account, limit=LIMITS["managed"]):
+    """``autostop_policy`` split into as few documents as fit IAM's managed-policy size each; the
+    names (sorted) are kept together in order, so a re-run with the same names gives the same split."""
+    groups, current = [], []
+    for name in sorted(set(names)):
+        if current and size(autostop_policy(current + [name], region, account)) > limit:
+            groups.append(current)
+            current = []
+        current.append(name)
+    groups.append(current)
+    return [autostop_policy(group, region, account) for group in groups if group]
+
+
+def autostop_policy_names(prefix):
+    """The names the autostop policies of a stack take, in order: <prefix>-autostop, <prefix>-autostop-2..."""
+    return [prefix + "-autostop"] + ["%s-autostop-%d" % (prefix, n) for n in range(2, MAX_AUTOSTOP_POLICIES + 1)]
+
+
+def oversized(documents):
+    """[(label, size, limit)] of the documents over their quota; ``documents``: [(label, kind, doc)]."""
+    return [(label, size(doc), LIMITS[kind]) for label, kind, doc in documents if size(doc) > LIMITS[kind]]
 
 
 def trust_policy(account):
@@ -108,11 +148,24 @@ def sagemaker_endpoint_policy(names, region, account):
     return policy
 
 
-def bucket_policy(bucket, endpoint_id, admin_principals, region="us-east-1"):
+def bucket_policy(bucket, endpoint_id, admin_principals, region="us-east-1", caller_user_ids=()):
     """Deny plain-http requests from anyone; deny requests that do not come through the VPC's S3
-    endpoint unless they come from an admin principal (so the owners are never locked out)."""
+    endpoint unless they come from an admin principal or from the caller of the run.
+
+    The caller is exempted by ``aws:userid`` (``caller_user_ids``: ``arn.user_id_pattern`` of
+    GetCallerIdentity's UserId), not by ARN: ``aws:PrincipalArn`` of a role carries the role's path,
+    which the caller's session ARN does not show (IAM Identity Center roles always have one), so an
+    ARN built from the session would not match and the deny would cover PutBucketPolicy too: only
+    the account's root user could repair the bucket.  Condition keys of one statement must all hold
+    for the deny to apply, so each key is one more exemption.
+    """
     bucket = bucket_arn(bucket, partition_of(region))
     resources = [bucket, bucket + "/*"]
+    outside = {"StringNotEquals": {"aws:SourceVpce": endpoint_id}}
+    if admin_principals:
+        outside["ArnNotEquals"] = {"aws:PrincipalArn": sorted(admin_principals)}
+    if caller_user_ids:
+        outside["StringNotLike"] = {"aws:userid": sorted(set(caller_user_ids))}
     return {
         "Version": VERSION,
         "Statement": [
@@ -130,10 +183,7 @@ def bucket_policy(bucket, endpoint_id, admin_principals, region="us-east-1"):
                 "Principal": "*",
                 "Action": "s3:*",
                 "Resource": resources,
-                "Condition": {
-                    "StringNotEquals": {"aws:SourceVpce": endpoint_id},
-                    "ArnNotEquals": {"aws:PrincipalArn": sorted(admin_principals)},
-                },
+                "Condition": outside,
             },
         ],
     }

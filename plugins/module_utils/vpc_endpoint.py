@@ -19,6 +19,7 @@ __metaclass__ = type
 
 import json
 import re
+import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
@@ -66,6 +67,9 @@ DEFAULT_POLICY = {
 GONE_STATES = ("deleting", "deleted")
 # In these an endpoint exists but carries no traffic, and never will without someone acting.
 FAILED_STATES = ("failed", "rejected", "expired")
+# An endpoint just created may be reported as not found this long (EC2 eventual consistency; Terraform's
+# provider tolerates 20 not-found reads, 5 s apart).
+NOT_FOUND_GRACE = 60.0
 # In these, waiting for "available" cannot succeed without someone else acting.
 STUCK_STATES = ("pendingacceptance", "partial") + FAILED_STATES
 
@@ -406,17 +410,28 @@ def _single(endpoints, spec):
     return endpoints[0] if endpoints else None
 
 
-def wait_available(ec2, endpoint_id, timeout, sleep=None):
+def wait_available(ec2, endpoint_id, timeout, sleep=None, missing_grace=0.0, clock=time.monotonic):
+    """Wait for ``available``; ``missing_grace``: seconds during which "not found" means "not visible
+    yet" - the EC2 API is eventually consistent, and an endpoint just created may not be found at once
+    (EC2 API reference, "Eventual consistency")."""
     kwargs = {"sleep": sleep} if sleep else {}
+    started = clock()
     endpoint = poll(
         lambda: describe_endpoint(ec2, endpoint_id),
-        lambda e: e is None or state(e) in ("available",) + STUCK_STATES,
+        lambda e: (
+            (e is None and clock() - started >= missing_grace)
+            or (e is not None and state(e) in ("available",) + STUCK_STATES)
+        ),
         timeout,
         "VPC endpoint %s to be available" % endpoint_id,
+        clock=clock,
         **kwargs,
     )
     if endpoint is None:
-        raise NotebooksError("VPC endpoint %s disappeared while waiting for it to be available" % endpoint_id)
+        raise NotebooksError(
+            "VPC endpoint %s disappeared while waiting for it to be available%s"
+            % (endpoint_id, " (not found for %ds after its creation)" % missing_grace if missing_grace else "")
+        )
     if state(endpoint) in FAILED_STATES:
         raise NotebooksError(
             "VPC endpoint %s is %s" % (endpoint_id, endpoint.get("State")), vpc_endpoint=normalize(endpoint)
@@ -452,7 +467,9 @@ def ensure_present(ec2, spec, check_mode=False, sleep=None):
         request = create_request(spec)
         endpoint = ec2.create_vpc_endpoint(aws_retry=True, **request)["VpcEndpoint"]
         if spec.get("wait"):
-            endpoint = wait_available(ec2, endpoint["VpcEndpointId"], spec["wait_timeout"], sleep=sleep)
+            endpoint = wait_available(
+                ec2, endpoint["VpcEndpointId"], spec["wait_timeout"], sleep=sleep, missing_grace=NOT_FOUND_GRACE
+            )
         else:
             endpoint = describe_endpoint(ec2, endpoint["VpcEndpointId"]) or endpoint
         return _result(True, None, endpoint)

@@ -20,8 +20,10 @@ description:
     (medium, unless O(allow_root_access=true)), C(imdsv1-allowed) (medium), C(lifecycle-config-missing)
     (medium).'
   - 'Network checks, on the subnet''s effective route table (its explicit association, else the VPC''s
-    main table): C(subnet-egress-route) (high) for C(0.0.0.0/0) or C(::/0) to an internet, NAT or
-    egress-only gateway, an instance, a network interface, a VPC peering connection or a transit gateway;
+    main table): C(subnet-egress-route) (high) for any route whose destination covers public address space
+    (split routes such as C(0.0.0.0/1) and C(128.0.0.0/1) too) to a target out of the VPC - an internet, NAT,
+    egress-only, virtual private, transit, local or carrier gateway, a core network, an ODB network, a Route
+    Server next hop, an instance, a network interface or a VPC peering connection;
     C(s3-endpoint-missing) (medium) when no S3 gateway endpoint serves that table;
     C(s3-endpoint-policy-allow-all) (high) for a statement allowing C(*) or C(s3:*) actions or C(*)
     resources, the AWS default policy included; C(s3-endpoint-policy-write) (high) for any action other
@@ -83,8 +85,8 @@ notes:
   - The script bucket policy written by the P(secure_sagemaker.notebooks.isolated_notebook#role) role
     denies requests from outside the VPC endpoint except for its admin principals; run the audit as one
     of them, or the script check reports C(check-failed).
-  - Only default routes (C(0.0.0.0/0), C(::/0)) are analysed; more specific routes to a gateway, and
-    security groups and network ACLs, are not.
+  - Routes to private address space only (for example C(10.0.0.0/8) through a transit gateway) are not
+    findings; security groups and network ACLs are not analysed.
 author:
   - secure_sagemaker.notebooks contributors (!UNKNOWN)
 """

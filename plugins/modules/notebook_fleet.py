@@ -17,9 +17,9 @@ description:
   - The notebooks are handled concurrently in one module process with one AWS client, so a fleet costs one module
     start instead of one per notebook and step, and the notebooks' stops and starts overlap.
   - O(restart) names notebooks to restart (stop, then start) so that a changed lifecycle configuration script
-    runs; SageMaker runs it only at a start. A notebook is restarted only when it is C(InService) after its
-    reconciliation and that reconciliation did not already stop and start it. A notebook whose restart fails after
-    the stop is started again, and the failure is reported.
+    runs; SageMaker runs it only at a start. A notebook is restarted only when it is running (C(InService) or
+    C(PendingMaintenance)) after its reconciliation and that reconciliation did not already stop and start it. A
+    notebook whose restart fails after the stop is started again, and the failure is reported.
   - A notebook that fails does not stop the others. The task then fails, naming each failed notebook and its
     error, and RV(notebooks) still reports what was done to every notebook.
   - All input of every notebook is checked before any AWS call; a rejected task changes nothing.

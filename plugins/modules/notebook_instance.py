@@ -16,11 +16,13 @@ description:
   - SageMaker changes a notebook instance only while it is C(Stopped). When updatable options differ and the
     notebook is C(InService), the module stops it, waits, updates it, waits, starts it and waits, as the AWS
     console has users do by hand. A C(Stopped) notebook is updated and left stopped (unless O(state=started)).
-    A notebook in a transitional status (C(Pending), C(Stopping), C(Updating), C(Deleting)) is first waited for.
-    A C(Failed) notebook is updated and reported with a warning.
-  - A notebook the module found C(InService) and stopped for an update is C(InService) again when the module
-    returns, also when the update (or a wait) fails; the task then fails with the original error. With
-    O(state=stopped) the user asked for a stopped notebook, so it is not started again.
+    A notebook in a transitional status (C(Pending), C(Stopping), C(Updating), C(Deleting), C(InMaintenance)) is
+    first waited for, within O(wait_timeout). A C(PendingMaintenance) notebook (running, with maintenance scheduled)
+    is handled as an C(InService) one. A C(Failed) notebook is updated and reported with a warning. A status this
+    collection does not know fails the task before any change.
+  - A notebook the module found running (C(InService) or C(PendingMaintenance)) and stopped for an update is
+    running again when the module returns, also when the update (or a wait) fails; the task then fails with the
+    original error. With O(state=stopped) the user asked for a stopped notebook, so it is not started again.
   - Options omitted on an existing notebook are left as they are, so a run never restarts a notebook or
     migrates its platform unless the task asks for a different value.
   - Create-only settings (O(subnet_id), O(security_group_ids), O(direct_internet_access), O(kms_key_id)) and a
@@ -213,7 +215,9 @@ notebook_instance:
       type: str
       sample: arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/research-1
     notebook_instance_status:
-      description: Pending, InService, Stopping, Stopped, Failed, Deleting or Updating.
+      description: >-
+        Pending, InService, Stopping, Stopped, Failed, Deleting, Updating, PendingMaintenance (running, with
+        maintenance scheduled) or InMaintenance.
       type: str
       sample: InService
     failure_reason:

@@ -30,7 +30,7 @@ options:
     description:
       - Only notebook instances in this status.
     type: str
-    choices: [Pending, InService, Stopping, Stopped, Failed, Deleting, Updating]
+    choices: [Pending, InService, Stopping, Stopped, Failed, Deleting, Updating, PendingMaintenance, InMaintenance]
   lifecycle_config_name_contains:
     description:
       - Only notebook instances whose attached lifecycle configuration name contains this string.
@@ -82,7 +82,9 @@ notebook_instances:
       type: str
       sample: arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/research-1
     notebook_instance_status:
-      description: Pending, InService, Stopping, Stopped, Failed, Deleting or Updating.
+      description: >-
+        Pending, InService, Stopping, Stopped, Failed, Deleting, Updating, PendingMaintenance (running, with
+        maintenance scheduled) or InMaintenance.
       type: str
       sample: InService
     url:
@@ -110,7 +112,7 @@ notebook_instances:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import client, run
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook import validate_info
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook import STATUSES, validate_info
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook_ops import gather
 
 
@@ -123,9 +125,7 @@ def main():
     argument_spec = dict(
         name=dict(type="str"),
         name_contains=dict(type="str"),
-        status_equals=dict(
-            type="str", choices=["Pending", "InService", "Stopping", "Stopped", "Failed", "Deleting", "Updating"]
-        ),
+        status_equals=dict(type="str", choices=list(STATUSES)),
         lifecycle_config_name_contains=dict(type="str"),
         page_size=dict(type="int"),
     )

@@ -65,6 +65,8 @@ def phase_seconds(spec=None):
 
 
 TIMING = phase_seconds()
+# The eventual-consistency model (see apply_eventual_consistency): 0 is off.
+CONSISTENCY_SECONDS = float(os.environ.get("EMULATOR_CONSISTENCY_SECONDS") or 0)
 
 
 # --- notebook status: transitional phases resolve lazily when the status is read -----------------
@@ -405,15 +407,22 @@ def apply():
     ):
         setattr(responses.SageMakerResponse, handler.__name__, handler)
     apply_iam_conditions()
+    apply_iam_policy_size()
+    if CONSISTENCY_SECONDS > 0:
+        apply_eventual_consistency()
     _APPLIED.append(True)
 
 
 # --- S3: bucket-policy conditions see the request ------------------------------------------------
 # moto checks object requests against the bucket policy without any request context, so every
 # conditional Deny matches everyone.  AWS evaluates condition keys against the request: here
-# aws:SecureTransport (TLS or not), aws:PrincipalArn (the caller, as GetCallerIdentity names it;
-# an assumed role counts as its role) and aws:SourceVpce (absent: nothing reaches the emulator
-# through a VPC endpoint).  Operators follow the IAM reference: a *NotEquals/*NotLike on an absent
+# aws:SecureTransport (TLS or not), aws:PrincipalArn, aws:userid and aws:SourceVpce (absent: nothing
+# reaches the emulator through a VPC endpoint).  IAM User Guide, "AWS global condition context keys":
+# aws:PrincipalArn of a role session is "the ARN of the role, not the ARN of the user that assumed the
+# role" - the role's own ARN, path included (arn:aws:iam::<acct>:role/aws-reserved/sso.amazonaws.com/
+# <region>/AWSReservedSSO_... for IAM Identity Center), which the session ARN does not show;
+# aws:userid is "role-id:caller-specified-role-name" for a role session, the unique id for an IAM user
+# and the account id for the root user.  Operators follow the IAM reference: a *NotEquals/*NotLike on an absent
 # key is true, other operators on an absent key are false, ...IfExists on an absent key is true.
 
 _REQUEST = threading.local()
@@ -426,10 +435,23 @@ def _request_context(request, full_url):
         from moto.sts.models import sts_backends
 
         backend = sts_backends[ACCOUNT_ID]["global"]
-        arn = backend.get_caller_identity(credential.group(1), "us-east-1")[1]
-        role = re.match(r"arn:([^:]+):sts::(\d+):assumed-role/([^/]+)/", arn)
-        context["aws:PrincipalArn"] = f"arn:{role[1]}:iam::{role[2]}:role/{role[3]}" if role else arn
+        user_id, arn, _account = backend.get_caller_identity(credential.group(1), "us-east-1")
+        context["aws:userid"] = user_id
+        context["aws:PrincipalArn"] = _principal_arn(backend, credential.group(1), arn)
     return context
+
+
+def _principal_arn(sts_backend, access_key_id, arn):
+    """The caller's role ARN with its path for a role session (the role as IAM holds it), else its ARN."""
+    assumed = sts_backend.get_assumed_role_from_access_key(access_key_id)
+    if assumed is None:
+        return arn
+    from moto.iam.models import iam_backends
+
+    try:
+        return iam_backends[ACCOUNT_ID]["aws"].get_role(assumed.role_arn.rsplit("/", 1)[-1]).arn
+    except Exception:  # noqa: BLE001 - a role deleted since: AWS still names the ARN it was assumed by
+        return assumed.role_arn
 
 
 def _condition_holds(operator, key, expected, context):
@@ -510,8 +532,30 @@ def _with_request_context(original):
 # PrivateDnsEnabled applies to interface endpoints.  moto does none of the three.
 
 
+# AWS: private DNS of an interface endpoint needs both DNS attributes of the VPC.  EC2 API reference,
+# CreateVpcEndpoint PrivateDnsEnabled (botocore ec2 model): "To use a private hosted zone, you must set
+# the following VPC attributes to true: enableDnsHostnames and enableDnsSupport"; PrivateDnsEnabled
+# defaults to true for AWS services.  AWS refuses with InvalidParameter "Enabling private DNS requires
+# both enableDnsSupport and enableDnsHostnames VPC attributes set to true for <vpc>" (seen in public
+# threads); moto accepts it.  A new non-default VPC has enableDnsHostnames false (moto too).
+
+
+def _require_private_dns_attributes(backend, vpc_id):
+    from moto.ec2.exceptions import EC2ClientError
+
+    vpc = backend.get_vpc(vpc_id)
+    if not all(str(getattr(vpc, a)).lower() == "true" for a in ("enable_dns_support", "enable_dns_hostnames")):
+        raise EC2ClientError(
+            "InvalidParameter",
+            f"Enabling private DNS requires both enableDnsSupport and enableDnsHostnames VPC attributes set to "
+            f"true for {vpc_id}",
+        )
+
+
 def _create_vpc_endpoint(self, *args, **kwargs):
     kwargs["endpoint_type"] = kwargs.get("endpoint_type") or "Gateway"
+    if kwargs["endpoint_type"].lower() == "interface" and kwargs.get("private_dns_enabled") is not False:
+        _require_private_dns_attributes(self, kwargs.get("vpc_id") or args[0])
     return _ORIGINAL_CREATE_ENDPOINT(self, *args, **kwargs)
 
 
@@ -529,12 +573,14 @@ def _modify_vpc_endpoint(self, vpc_id, **changes):
 
 
 def _modify_vpc_endpoint_response(self):
-    result = _ORIGINAL_MODIFY_ENDPOINT_RESPONSE(self)
     private_dns = self._get_param("PrivateDnsEnabled")
-    if private_dns is not None:
-        endpoint = self.ec2_backend.describe_vpc_endpoints(vpc_end_point_ids=[self._get_param("VpcEndpointId")])[0]
-        if (endpoint.vpc_endpoint_type or "").lower() == "interface":
-            endpoint.private_dns_enabled = str(private_dns).lower() == "true"
+    endpoint = self.ec2_backend.describe_vpc_endpoints(vpc_end_point_ids=[self._get_param("VpcEndpointId")])[0]
+    interface = (endpoint.vpc_endpoint_type or "").lower() == "interface"
+    if interface and str(private_dns).lower() == "true":
+        _require_private_dns_attributes(self.ec2_backend, endpoint.vpc_id)
+    result = _ORIGINAL_MODIFY_ENDPOINT_RESPONSE(self)
+    if private_dns is not None and interface:
+        endpoint.private_dns_enabled = str(private_dns).lower() == "true"
     return result
 
 
@@ -638,3 +684,146 @@ def apply_iam_conditions():
 
 
 _IAM_ORIGINALS = {}
+
+
+# --- IAM: the managed-policy size quota ---------------------------------------------------------
+# IAM and AWS STS quotas: a managed policy holds at most 6,144 characters, and "IAM does not count
+# white space when calculating the size of a policy against this quota".  AWS answers CreatePolicy and
+# CreatePolicyVersion over it with LimitExceeded "Cannot exceed quota for PolicySize: 6144"; moto
+# accepts any size.
+POLICY_SIZE_QUOTA = 6144
+
+
+def _policy_size(document):
+    return sum(1 for character in document if not character.isspace())
+
+
+def _check_policy_size(document):
+    from moto.iam.exceptions import LimitExceededException
+
+    if _policy_size(document) > POLICY_SIZE_QUOTA:
+        raise LimitExceededException("Cannot exceed quota for PolicySize: %d" % POLICY_SIZE_QUOTA)
+
+
+def apply_iam_policy_size():
+    from moto.iam.models import IAMBackend
+
+    if "create_policy" in _IAM_ORIGINALS:
+        return
+    for name in ("create_policy", "create_policy_version"):
+        _IAM_ORIGINALS[name] = getattr(IAMBackend, name)
+    IAMBackend.create_policy = _create_policy
+    IAMBackend.create_policy_version = _create_policy_version
+
+
+def _create_policy(self, description, path, policy_document, *args, **kwargs):
+    _check_policy_size(policy_document)
+    return _IAM_ORIGINALS["create_policy"](self, description, path, policy_document, *args, **kwargs)
+
+
+def _create_policy_version(self, policy_arn, policy_document, *args, **kwargs):
+    _check_policy_size(policy_document)
+    return _IAM_ORIGINALS["create_policy_version"](self, policy_arn, policy_document, *args, **kwargs)
+
+
+# --- eventual consistency (EMULATOR_CONSISTENCY_SECONDS=N) -------------------------------------
+# AWS APIs are eventually consistent, and moto is not:
+# - EC2 API reference, "Eventual consistency": a resource just created may not be returned by a
+#   describe call for a while (InvalidVpcEndpointId.NotFound for a new VPC endpoint);
+# - SageMaker answers DescribeNotebookInstance of a notebook just created with RecordNotFound at times
+#   (Terraform's provider waits out NotFound after CreateNotebookInstance);
+# - IAM: "changes ... take time to become visible" - a role just created is not assumable by a service
+#   for seconds; CreateNotebookInstance then answers ValidationException "Could not assume role ...";
+# - StartNotebookInstance "sometimes doesn't take" (Terraform's provider re-sends it when the status
+#   does not change within 30 s).
+# With N > 0: a notebook or VPC endpoint is not found by id for N s after its creation, a role is not
+# assumable by SageMaker for N s after its creation, and each notebook's first start is accepted and
+# ignored.
+
+
+def _young(obj):
+    created = obj.__dict__.get("_created_monotonic")
+    return created is not None and time.monotonic() - created < CONSISTENCY_SECONDS
+
+
+def _born(obj):
+    obj.__dict__["_created_monotonic"] = time.monotonic()
+    return obj
+
+
+_EC_ORIGINALS = {}
+
+
+def _ec_create_role(self, *args, **kwargs):
+    return _born(_EC_ORIGINALS["create_role"](self, *args, **kwargs))
+
+
+def _ec_create_notebook_instance(self):
+    from moto.iam.models import iam_backends
+
+    role_arn = self._get_param("RoleArn") or ""
+    try:
+        role = iam_backends[ACCOUNT_ID]["aws"].get_role(role_arn.rsplit("/", 1)[-1])
+    except Exception:  # noqa: BLE001 - no such role: the original handler answers as it does
+        role = None
+    if role is not None and _young(role):
+        raise ValidationError(
+            message=f"Could not assume role {role_arn}. Please ensure that the role exists and allows principal "
+            "'sagemaker.amazonaws.com' to assume the role."
+        )
+    result = _EC_ORIGINALS["create_notebook_instance"](self)
+    _born(self.sagemaker_backend.get_notebook_instance(self._get_param("NotebookInstanceName")))
+    return result
+
+
+def _ec_describe_notebook_instance(self):
+    name = self._get_param("NotebookInstanceName")
+    notebook = self.sagemaker_backend.notebook_instances.get(name)
+    if notebook is not None and _young(notebook):
+        raise ValidationError(message="RecordNotFound")
+    return _EC_ORIGINALS["describe_notebook_instance"](self)
+
+
+def _ec_start(self, notebook_instance_name):
+    notebook = self.get_notebook_instance(notebook_instance_name)
+    _require_status(notebook, ("Stopped", "Failed"), "Pending")
+    if not notebook.__dict__.get("_start_ignored"):
+        notebook.__dict__["_start_ignored"] = True
+        return None
+    return _EC_ORIGINALS["start_notebook_instance"](self, notebook_instance_name)
+
+
+def _ec_create_vpc_endpoint(self, *args, **kwargs):
+    return _born(_EC_ORIGINALS["create_vpc_endpoint"](self, *args, **kwargs))
+
+
+def _ec_describe_vpc_endpoints(self, vpc_end_point_ids=None, filters=None):
+    from moto.ec2.exceptions import InvalidVpcEndPointIdError
+
+    found = _EC_ORIGINALS["describe_vpc_endpoints"](self, vpc_end_point_ids=vpc_end_point_ids, filters=filters)
+    if vpc_end_point_ids:
+        for endpoint in found:
+            if _young(endpoint):
+                raise InvalidVpcEndPointIdError(endpoint.id)
+    return found
+
+
+def apply_eventual_consistency():
+    from moto.iam.models import IAMBackend
+
+    if _EC_ORIGINALS:
+        return
+    _EC_ORIGINALS.update(
+        create_role=IAMBackend.create_role,
+        create_notebook_instance=responses.SageMakerResponse.create_notebook_instance,
+        describe_notebook_instance=responses.SageMakerResponse.describe_notebook_instance,
+        start_notebook_instance=Backend.start_notebook_instance,
+        create_vpc_endpoint=VPCBackend.create_vpc_endpoint,
+        describe_vpc_endpoints=VPCBackend.describe_vpc_endpoints,
+    )
+    IAMBackend.create_role = _ec_create_role
+    responses.SageMakerResponse.create_notebook_instance = _ec_create_notebook_instance
+    responses.SageMakerResponse.describe_notebook_instance = _ec_describe_notebook_instance
+    Backend.start_notebook_instance = _ec_start
+    VPCBackend.create_vpc_endpoint = _ec_create_vpc_endpoint
+    VPCBackend.describe_vpc_endpoints = _ec_describe_vpc_endpoints

@@ -80,10 +80,22 @@ def free_port(host="127.0.0.1"):
 class Emulator:
     """A moto server process on loopback; ``url`` is its endpoint."""
 
-    def __init__(self, port=None, phase_seconds=None, host="127.0.0.1", log_path=None, tls=False, cert_dir=None):
+    def __init__(
+        self,
+        port=None,
+        phase_seconds=None,
+        host="127.0.0.1",
+        log_path=None,
+        tls=False,
+        cert_dir=None,
+        consistency_seconds=None,
+    ):
         self.host = host
         self.port = port
         self.phase_seconds = phase_seconds
+        # The eventual-consistency model of gaps.py (new resources not found, new roles not
+        # assumable, first starts ignored, for this many seconds); None: off.
+        self.consistency_seconds = consistency_seconds
         self.log_path = log_path
         self.tls = tls
         self.cert_dir = cert_dir
@@ -132,6 +144,8 @@ class Emulator:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_ROOT, env.get("PYTHONPATH")]))
         if self.phase_seconds is not None:
             env["EMULATOR_PHASE_SECONDS"] = str(self.phase_seconds)
+        if self.consistency_seconds is not None:
+            env["EMULATOR_CONSISTENCY_SECONDS"] = str(self.consistency_seconds)
         tls_args = []
         if self.tls:
             self.cert_dir = self.cert_dir or tempfile.mkdtemp(prefix="emulator-tls-")
@@ -182,17 +196,20 @@ class Emulator:
         stop_process_group(self.process)
         self.process = None
 
-    def client(self, service, max_attempts=1):
-        """A boto3 client on the emulator; one attempt so that failures show at once."""
+    def client(self, service, max_attempts=1, credentials=None):
+        """A boto3 client on the emulator; one attempt so that failures show at once.
+        ``credentials``: STS ``Credentials`` (AccessKeyId, SecretAccessKey, SessionToken) to call as."""
         import boto3
         from botocore.config import Config
 
+        credentials = credentials or {"AccessKeyId": ACCESS_KEY, "SecretAccessKey": SECRET_KEY}
         return boto3.client(
             service,
             endpoint_url=self.url,
             region_name=REGION,
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials.get("SessionToken"),
             verify=self.ca_bundle if self.tls else None,
             config=Config(retries={"max_attempts": max_attempts, "mode": "standard"}),
         )
@@ -267,6 +284,12 @@ def main(argv=None):
             default=os.environ.get("EMULATOR_PHASE_SECONDS"),
             help="timing model, e.g. 3 or Pending=2,Stopping=10 (default: instant)",
         )
+        action.add_argument(
+            "--consistency-seconds",
+            default=os.environ.get("EMULATOR_CONSISTENCY_SECONDS"),
+            help="eventual-consistency model: new resources not found, new roles not assumable, first starts "
+            "ignored, for this many seconds (default: off)",
+        )
         action.add_argument("--log", default=None, help="server log file")
         action.add_argument(
             "--tls",
@@ -295,7 +318,12 @@ def main(argv=None):
     if cert_dir:
         os.makedirs(cert_dir, exist_ok=True)
     emulator = Emulator(
-        port=args.port, phase_seconds=args.phase_seconds, log_path=args.log, tls=args.tls, cert_dir=cert_dir
+        port=args.port,
+        phase_seconds=args.phase_seconds,
+        log_path=args.log,
+        tls=args.tls,
+        cert_dir=cert_dir,
+        consistency_seconds=args.consistency_seconds,
     ).start()
     if args.action == "start":
         with open(_state_file(args.state_dir), "w") as handle:

@@ -176,6 +176,11 @@ CASES = [
      "isolated_notebook_subnet_id"),
     ("role-bucket-in-another-region", "site", lambda w: {"isolated_notebook_bucket": "badinput-elsewhere"},
      "isolated_notebook_bucket"),
+    # 500 admin ARNs make a bucket policy over S3's 20 KB: refused before the first change, not at PutBucketPolicy.
+    ("role-bucket-policy-over-quota", "site",
+     lambda w: {"isolated_notebook_admin_principals": ["arn:aws:iam::123456789012:role/admin-%03d" % n
+                                                       for n in range(500)]},
+     "isolated_notebook_admin_principals"),
 ]  # fmt: skip
 
 

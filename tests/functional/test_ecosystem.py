@@ -65,6 +65,7 @@ def run(command, timeout=900, **kwargs):
 def private_network(ec2, cidr):
     """What a user brings: a VPC with a subnet whose route table has only the local route."""
     vpc = ec2.create_vpc(CidrBlock=cidr + ".0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # private DNS needs it
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr + ".1.0/24", AvailabilityZone=REGION + "a")["Subnet"]
     table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
     ec2.associate_route_table(RouteTableId=table, SubnetId=subnet["SubnetId"])

@@ -47,6 +47,7 @@ def private_network(emulator):
     """The VPC and isolated subnet a user brings (fixed CIDRs, so two builds compare equal)."""
     ec2 = emulator.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # private DNS needs it
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.50.1.0/24", AvailabilityZone=REGION + "a")["Subnet"]
     table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
     ec2.associate_route_table(RouteTableId=table, SubnetId=subnet["SubnetId"])

@@ -22,6 +22,7 @@ BUCKET = "notebook-scripts"
 KEY = "arn:aws:kms:%s:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 PREFIX = "lifecycle-configurations/"
 ENDPOINT = "vpce-0a1b2c3d4e5f67890"
+CALLER = "AROAEXAMPLEROLEID000:*"  # arn.user_id_pattern of a role session's aws:userid
 ADMINS = ["arn:aws:iam::123456789012:user/admin", "arn:aws:iam::123456789012:role/Operators"]
 NAMES = ["research-Alice", "analyst"]
 REGIONS = ["us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1"]
@@ -36,9 +37,9 @@ def documents(region):
         ("trust_policy", policies.trust_policy(ACCOUNT)),
         ("s3_endpoint_policy", policies.s3_endpoint_policy(BUCKET, PREFIX, region)),
         ("sagemaker_endpoint_policy", policies.sagemaker_endpoint_policy(NAMES, region, ACCOUNT)),
-        ("bucket_policy", policies.bucket_policy(BUCKET, ENDPOINT, ADMINS, region)),
+        ("bucket_policy", policies.bucket_policy(BUCKET, ENDPOINT, ADMINS, region, [CALLER])),
         # check mode on a first run: the endpoint does not exist yet
-        ("bucket_policy", policies.bucket_policy(BUCKET, "vpce-to-be-created", ADMINS[:1], region)),
+        ("bucket_policy", policies.bucket_policy(BUCKET, "vpce-to-be-created", [], region, [CALLER])),
     ]
 
 
@@ -234,3 +235,56 @@ def test_bucket_policy_exactly():
                            "ArnNotEquals": {"aws:PrincipalArn": sorted(ADMINS)}}},
         ],
     }  # fmt: skip
+
+
+def test_bucket_policy_exempts_the_caller_by_user_id_and_admins_by_arn():
+    outside = policies.bucket_policy(BUCKET, ENDPOINT, ADMINS, "eu-west-1", [CALLER, CALLER])["Statement"][1]
+    assert outside["Condition"] == {
+        "StringNotEquals": {"aws:SourceVpce": ENDPOINT},
+        "ArnNotEquals": {"aws:PrincipalArn": sorted(ADMINS)},
+        "StringNotLike": {"aws:userid": [CALLER]},
+    }
+    # No admins: the caller alone is exempt; an empty ArnNotEquals list would exempt nobody anyway.
+    only_caller = policies.bucket_policy(BUCKET, ENDPOINT, [], "eu-west-1", [CALLER])["Statement"][1]
+    assert only_caller["Condition"] == {
+        "StringNotEquals": {"aws:SourceVpce": ENDPOINT},
+        "StringNotLike": {"aws:userid": [CALLER]},
+    }
+
+
+@pytest.mark.parametrize(
+    "user_id, pattern",
+    [
+        ("AROAEXAMPLEROLEID000:alice@example.com", "AROAEXAMPLEROLEID000:*"),
+        ("AIDAEXAMPLEUSERID000", "AIDAEXAMPLEUSERID000"),
+        ("123456789012", "123456789012"),
+    ],
+)
+def test_user_id_pattern(user_id, pattern):
+    assert arn.user_id_pattern(user_id) == pattern
+
+
+def test_autostop_policies_fit_the_managed_policy_quota_and_name_every_notebook():
+    # 100 mixed-case names of 20 characters: 8,676+ characters in one document.
+    names = ["Team-Notebook-%06d" % n for n in range(100)]
+    documents = policies.autostop_policies(names, "us-east-1", ACCOUNT)
+    assert policies.size(policies.autostop_policy(names, "us-east-1", ACCOUNT)) > policies.LIMITS["managed"]
+    assert 1 < len(documents) <= policies.MAX_AUTOSTOP_POLICIES
+    granted = [r for d in documents for s in d["Statement"] for r in s["Resource"]]
+    assert sorted(granted) == arn.notebook_arns(names, "us-east-1", ACCOUNT)
+    assert all(policies.size(d) <= policies.LIMITS["managed"] for d in documents)
+    assert policies.autostop_policies(list(reversed(names)), "us-east-1", ACCOUNT) == documents  # stable
+    assert policies.autostop_policies(NAMES, "us-east-1", ACCOUNT) == [
+        policies.autostop_policy(NAMES, "us-east-1", ACCOUNT)
+    ]
+
+
+def test_policy_size_is_compact_json_and_oversized_names_each_quota():
+    document = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/k"}]}
+    assert policies.size(document) == len(json.dumps(document).replace(" ", ""))
+    big = {"Statement": [{"Resource": "x" * 2100}]}
+    assert policies.oversized([("trust", "trust", big), ("bucket", "bucket", big)]) == [
+        ("trust", policies.size(big), 2048)
+    ]
+    assert policies.autostop_policy_names("team")[:2] == ["team-autostop", "team-autostop-2"]
+    assert len(policies.autostop_policy_names("team")) == policies.MAX_AUTOSTOP_POLICIES

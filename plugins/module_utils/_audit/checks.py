@@ -101,6 +101,7 @@ def check_network(subnet_id, subnet, route_tables, endpoints, region):
         ]
     table_id = table["route_table_id"]
     found = []
+    # The role's preflight refuses a subnet with the same classifier (isolation.py, every Route target).
     for route in offending_routes(table.get("routes")):
         found.append(
             finding(

@@ -29,7 +29,7 @@ FINDINGS = {
     ),
     "subnet-egress-route": (
         "high",
-        "The subnet's route table routes a default route out of the VPC",
+        "The subnet's route table routes public address space out of the VPC",
         "Remove the route from the route table, or move the notebook to a subnet whose route table has none.",
     ),
     "s3-endpoint-missing": (

@@ -376,6 +376,35 @@ def test_principal_and_endpoint_conditions(tls_emulator):
     assert put_allowed(s3) is True
 
 
+def test_a_role_session_is_its_role_with_the_path_and_its_role_id(tls_emulator):
+    """IAM global condition keys: aws:PrincipalArn of a role session is the role's ARN (with its path,
+    which the session ARN does not show); aws:userid is role-id:session-name."""
+    tls_emulator.reset()
+    iam, sts = tls_emulator.client("iam"), tls_emulator.client("sts")
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(
+        RoleName="AWSReservedSSO_Admin_0123456789abcdef",
+        Path="/aws-reserved/sso.amazonaws.com/us-east-1/",
+        AssumeRolePolicyDocument=json.dumps(trust),
+    )["Role"]
+    keys = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="alice")["Credentials"]
+    session = tls_emulator.client("s3", credentials=keys)
+    tls_emulator.client("s3").create_bucket(Bucket=BUCKET)
+
+    def allowed_with(operator, key, values):
+        condition = {"StringNotEquals": {"aws:SourceVpce": "vpce-0123"}, operator: {key: values}}
+        tls_emulator.client("s3").put_bucket_policy(
+            Bucket=BUCKET, Policy=json.dumps({"Statement": [deny("Endpoint", condition)]})
+        )
+        return put_allowed(session)
+
+    without_path = "arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123456789abcdef"
+    assert allowed_with("ArnNotEquals", "aws:PrincipalArn", [role["Arn"]]) is True
+    assert allowed_with("ArnNotEquals", "aws:PrincipalArn", [without_path]) is False
+    assert allowed_with("StringNotLike", "aws:userid", [role["RoleId"] + ":*"]) is True
+    assert allowed_with("StringNotLike", "aws:userid", ["AROAOTHERROLE:*"]) is False
+
+
 def test_delete_objects_sees_the_request(tls_emulator):
     # DeleteObjects is a bucket request that checks s3:DeleteObject per key: the admin exemption
     # must hold there too, or a teardown by the admin could not empty the bucket.
@@ -394,10 +423,36 @@ def test_delete_objects_sees_the_request(tls_emulator):
 # --- EC2 VPC endpoints -----------------------------------------------------------------------------
 
 
+def test_private_dns_needs_both_vpc_dns_attributes(emulator):
+    """CreateVpcEndpoint/ModifyVpcEndpoint PrivateDnsEnabled: enableDnsHostnames and enableDnsSupport."""
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
+    service = "com.amazonaws.us-east-1.sagemaker.api"
+    with pytest.raises(ClientError) as refused:  # PrivateDnsEnabled defaults to true for AWS services
+        ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=service, VpcEndpointType="Interface", SubnetIds=[subnet])
+    assert refused.value.response["Error"]["Code"] == "InvalidParameter"
+    assert "enableDnsSupport and enableDnsHostnames" in refused.value.response["Error"]["Message"]
+    assert ec2.describe_vpc_endpoints()["VpcEndpoints"] == []
+    endpoint = ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName=service, VpcEndpointType="Interface", SubnetIds=[subnet], PrivateDnsEnabled=False
+    )["VpcEndpoint"]["VpcEndpointId"]
+    with pytest.raises(ClientError) as refused:
+        ec2.modify_vpc_endpoint(VpcEndpointId=endpoint, PrivateDnsEnabled=True)
+    assert refused.value.response["Error"]["Code"] == "InvalidParameter"
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    ec2.modify_vpc_endpoint(VpcEndpointId=endpoint, PrivateDnsEnabled=True)
+    assert ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint])["VpcEndpoints"][0]["PrivateDnsEnabled"] is True
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": False})
+    with pytest.raises(ClientError):
+        ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=service, VpcEndpointType="Interface", SubnetIds=[subnet])
+
+
 @pytest.fixture
 def network(emulator):
     ec2 = emulator.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # private DNS needs it
     tables = [ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"] for _index in range(2)]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
     return ec2, vpc, tables, subnet
@@ -507,3 +562,27 @@ def test_list_bucket_honours_the_s3_prefix_condition(emulator):
             assert denied.value.response["Error"]["Code"] == "AccessDenied"
     finally:
         _set_auth(emulator, "inf")
+
+
+# --- IAM: managed-policy size ---------------------------------------------------------------------
+
+
+def test_a_managed_policy_over_6144_characters_is_refused_white_space_aside(emulator):
+    """IAM quotas: 6,144 characters for a managed policy; white space does not count."""
+    iam = emulator.client("iam")
+
+    def document(resource_length, indent=None):
+        statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/" + "k" * resource_length}
+        return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, indent=indent)
+
+    base = len(document(0).replace(" ", ""))
+    fits = document(6144 - base)
+    assert sum(1 for c in fits if not c.isspace()) == 6144
+    iam.create_policy(PolicyName="fits", PolicyDocument=document(6144 - base, indent=8))  # white space aside
+    with pytest.raises(ClientError) as refused:
+        iam.create_policy(PolicyName="over", PolicyDocument=document(6145 - base))
+    assert refused.value.response["Error"]["Code"] == "LimitExceeded"
+    assert "PolicySize: 6144" in refused.value.response["Error"]["Message"]
+    arn = "arn:aws:iam::123456789012:policy/fits"
+    with pytest.raises(ClientError):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=document(6145 - base), SetAsDefault=True)

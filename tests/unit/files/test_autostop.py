@@ -376,6 +376,44 @@ def test_stop_reports_an_unreachable_sagemaker_api(monkeypatch):
     assert time.monotonic() - started < 30
 
 
+@pytest.fixture
+def sagemaker_stub(monkeypatch):
+    """A Stubber answering the SageMaker client stop_instance() builds (boto3.client is patched)."""
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.client(
+        "sagemaker", region_name="eu-west-3", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    stub = Stubber(client)
+    stub.activate()
+    monkeypatch.setattr(boto3, "client", lambda *args, **kwargs: client)
+    yield stub
+    stub.deactivate()
+
+
+def describe_answer(stub, status):
+    answer = {"NotebookInstanceName": "my-notebook", "NotebookInstanceStatus": status}
+    stub.add_response("describe_notebook_instance", answer, {"NotebookInstanceName": "my-notebook"})
+
+
+def test_stop_instance_stops_an_idle_instance_with_maintenance_scheduled(sagemaker_stub):
+    # PendingMaintenance runs like InService (the collection's STATUS_TABLE, notebook.py).
+    describe_answer(sagemaker_stub, "PendingMaintenance")
+    sagemaker_stub.add_response("stop_notebook_instance", {}, {"NotebookInstanceName": "my-notebook"})
+    status, message = autostop.stop_instance("my-notebook", "eu-west-3")
+    assert (status, message) == (0, "stop requested for my-notebook (was PendingMaintenance)")
+    sagemaker_stub.assert_no_pending_responses()
+
+
+def test_stop_instance_leaves_an_instance_in_maintenance_alone_and_says_why(sagemaker_stub):
+    describe_answer(sagemaker_stub, "InMaintenance")  # and no StopNotebookInstance queued
+    status, message = autostop.stop_instance("my-notebook", "eu-west-3")
+    assert status == 0
+    assert message == "my-notebook is InMaintenance, maintenance in progress: not stopping; the next check decides"
+    sagemaker_stub.assert_no_pending_responses()
+
+
 # --- the script runs on the notebook's own Python (3.7+) with the standard library only ---------
 
 

@@ -13,6 +13,9 @@ from tests.emulator import Emulator
 # The timing model of the timed emulator: Pending, Stopping and Updating each last this long, so
 # every wait of the code under test really waits, and the tests stay quick.
 PHASE_SECONDS = 0.25
+# The eventual-consistency model of the lagging emulator: a new notebook, endpoint or role stays out
+# of sight this long.
+LAG_SECONDS = 2.0
 
 
 @pytest.fixture
@@ -30,6 +33,19 @@ def timed_emulator_server():
     """A second emulator process for the session, with the timing model on."""
     with Emulator(phase_seconds=PHASE_SECONDS) as emulator:
         yield emulator
+
+
+@pytest.fixture(scope="session")
+def lagging_server():
+    """An emulator process with the eventual-consistency model on (gaps.py)."""
+    with Emulator(consistency_seconds=LAG_SECONDS) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def lagging(lagging_server):
+    lagging_server.reset()
+    return lagging_server
 
 
 @pytest.fixture

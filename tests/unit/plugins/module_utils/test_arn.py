@@ -136,3 +136,30 @@ def test_notebook_arns_list_both_spellings():
         "arn:aws:sagemaker:eu-west-1:1:notebook-instance/Nb",
         "arn:aws:sagemaker:eu-west-1:1:notebook-instance/nb",
     ]
+
+
+def test_dns_suffixes_are_botocore_s_and_every_partition_of_a_region_has_one():
+    import json
+    import os
+
+    import botocore
+
+    with open(os.path.join(os.path.dirname(botocore.__file__), "data", "endpoints.json")) as handle:
+        endpoints = json.load(handle)
+    suffixes = {p["partition"]: p["dnsSuffix"] for p in endpoints["partitions"]}
+    for partition, suffix in arn.DNS_SUFFIX.items():
+        assert suffixes[partition] == suffix
+    for partition in endpoints["partitions"]:
+        for region in partition["regions"]:
+            if partition["partition"] in arn.DNS_SUFFIX:
+                assert arn.partition_of(region) == partition["partition"], region
+
+
+def test_kms_via_service_names_the_partition_s_s3_host():
+    from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import policies
+
+    key = "arn:aws-cn:kms:cn-north-1:123456789012:key/" + KEY_ID
+    [decrypt] = [
+        s for s in policies.s3_read_policy("b", "p/", "cn-north-1", key)["Statement"] if s["Action"] == "kms:Decrypt"
+    ]
+    assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": "s3.cn-north-1.amazonaws.com.cn"}}

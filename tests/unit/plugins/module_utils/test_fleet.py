@@ -10,6 +10,7 @@ import pytest
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.fleet import converge, summary
 from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_utils.clients import (
+    NOTEBOOK_ARN,
     RETRY_TRIES,
     ROLE,
     Calls,
@@ -18,6 +19,7 @@ from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_ut
     inject,
     lifecycle_config,
     status,
+    stubbed,
 )
 
 CREATE = dict(instance_type="ml.t3.medium", role_arn=ROLE, subnet_id="subnet-1")
@@ -210,3 +212,22 @@ def test_check_mode_predicts_the_restart_of_a_pending_notebook(sm):
     assert calls.statuses()[0] == "Pending"
     assert outcome["actions"] == ["stop", "start"] and outcome["changed"]
     assert calls.writes(accepted=None) == []
+
+
+def test_a_notebook_with_maintenance_scheduled_is_restarted_for_a_new_script():
+    # PendingMaintenance is running (notebook.STATUS_TABLE): it runs the old script as InService would.
+    sagemaker, stub = stubbed("sagemaker")
+    arn = NOTEBOOK_ARN + "run-1"
+    answer = dict(
+        NotebookInstanceName="run-1",
+        NotebookInstanceArn=arn,
+        NotebookInstanceStatus="PendingMaintenance",
+        InstanceType="ml.t3.medium",
+        RoleArn=ROLE,
+    )
+    stub.add_response("describe_notebook_instance", answer, {"NotebookInstanceName": "run-1"})
+    stub.add_response("list_tags", {"Tags": []}, {"ResourceArn": arn})
+    outcome = fleet(sagemaker, [dict(name="run-1")], restart=["run-1"], check_mode=True)[0]
+    assert not outcome["failed"], outcome.get("msg")
+    assert outcome["actions"] == ["stop", "start"] and outcome["changed"]
+    stub.assert_no_pending_responses()

@@ -38,6 +38,13 @@ PLANS = [
     ("InService", True, "stopped", ["stop", "update"]),
     ("InService", False, "absent", ["stop", "delete"]),
     ("InService", True, "absent", ["stop", "delete"]),
+    # running with maintenance scheduled: as InService (notebook.STATUS_TABLE says why)
+    ("PendingMaintenance", True, "present", ["stop", "update", "start"]),
+    ("PendingMaintenance", False, "started", []),
+    ("PendingMaintenance", True, "started", ["stop", "update", "start"]),
+    ("PendingMaintenance", False, "stopped", ["stop"]),
+    ("PendingMaintenance", True, "stopped", ["stop", "update"]),
+    ("PendingMaintenance", False, "absent", ["stop", "delete"]),
     # stopped: updated and left stopped unless started is asked for
     ("Stopped", False, "present", []),
     ("Stopped", True, "present", ["update"]),
@@ -61,7 +68,7 @@ def test_plan(status, update, state, expected):
     assert plan(status, update, state) == expected
 
 
-@pytest.mark.parametrize("status", ["Pending", "Stopping", "Updating", "Deleting"])
+@pytest.mark.parametrize("status", ["Pending", "Stopping", "Updating", "Deleting", "InMaintenance"])
 def test_plan_refuses_transitional_status(status):
     with pytest.raises(ValueError):
         plan(status, True, "present")
@@ -74,6 +81,7 @@ def test_plan_refuses_transitional_status(status):
         ("Stopping", "Stopped"),
         ("Updating", "Stopped"),
         ("Deleting", None),
+        ("InMaintenance", "InService"),
         ("InService", "InService"),
         ("Failed", "Failed"),
         (None, None),
@@ -91,6 +99,7 @@ def test_settled(status, expected):
         ("InService", ["stop", "delete"], False),
         ("Stopped", ["update", "start"], False),
         ("InService", [], False),
+        ("PendingMaintenance", ["stop", "update", "start"], True),
     ],
 )
 def test_must_restore(status, steps, expected):

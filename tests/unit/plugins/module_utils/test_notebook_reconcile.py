@@ -353,3 +353,142 @@ def test_first_poll_is_immediate_and_delays_start_short(sm):
     wait_for_status(sm, "nb-1", ("Stopped",), 30, sleep=sleep)
     assert slept and slept[0] <= 0.5
     assert status(sm, "nb-1") == "Stopped"
+
+
+# --- maintenance statuses (botocore 1.43.67): the emulator has neither, a Stubber answers ----------------
+# What each means and why the module treats it so: notebook.STATUS_TABLE.
+
+
+def answers(stub, *statuses, **fields):
+    for now in statuses:
+        stub.add_response("describe_notebook_instance", described(now, **fields), NAMED)
+
+
+def test_pending_maintenance_needing_an_update_is_stopped_updated_and_started():
+    sagemaker, stub = stubbed("sagemaker")
+    answers(stub, "PendingMaintenance")
+    stub.add_response("list_tags", {"Tags": []}, {"ResourceArn": ARN})
+    stub.add_response("stop_notebook_instance", {}, NAMED)
+    answers(stub, "Stopping", "Stopped")
+    stub.add_response("update_notebook_instance", {}, dict(NAMED, LifecycleConfigName="fixed"))
+    answers(stub, "Updating", "Stopped")
+    stub.add_response("start_notebook_instance", {}, NAMED)
+    answers(stub, "Pending", "InService")
+    answers(stub, "InService", NotebookInstanceLifecycleConfigName="fixed")  # the notebook afterwards
+    result = reconcile(sagemaker, params(lifecycle_config_name="fixed"), poll_args=NO_SLEEP)
+    assert result["actions"] == ["stop", "update", "start"]
+    assert result["notebook_instance"]["notebook_instance_status"] == "InService"
+    assert result["diff"]["before"]["status"] == "PendingMaintenance"
+    stub.assert_no_pending_responses()
+
+
+def test_pending_maintenance_is_started_again_when_the_update_fails():
+    sagemaker, stub = stubbed("sagemaker")
+    answers(stub, "PendingMaintenance")
+    stub.add_response("list_tags", {"Tags": []}, {"ResourceArn": ARN})
+    stub.add_response("stop_notebook_instance", {}, NAMED)
+    answers(stub, "Stopped")
+    stub.add_client_error(
+        "update_notebook_instance",
+        "ValidationException",
+        "Unable to find Notebook Instance Lifecycle Config fixed",
+        expected_params=dict(NAMED, LifecycleConfigName="fixed"),
+    )
+    answers(stub, "Stopped")  # the restore: settled ...
+    stub.add_response("start_notebook_instance", {}, NAMED)  # ... not running: started
+    answers(stub, "Pending", "InService")
+    answers(stub, "InService")  # the notebook as the failure reports it
+    with pytest.raises(
+        NotebooksError, match="update_notebook_instance failed for notebook instance nb-1: Unable to find"
+    ) as caught:
+        reconcile(sagemaker, params(lifecycle_config_name="fixed"), poll_args=NO_SLEEP)
+    assert caught.value.details["actions"] == ["stop", "start"]
+    assert caught.value.details["notebook_instance"]["notebook_instance_status"] == "InService"
+    stub.assert_no_pending_responses()
+
+
+def test_pending_maintenance_is_stopped_before_a_delete():
+    sagemaker, stub = stubbed("sagemaker")
+    answers(stub, "PendingMaintenance")
+    stub.add_response("list_tags", {"Tags": []}, {"ResourceArn": ARN})
+    stub.add_response("stop_notebook_instance", {}, NAMED)
+    answers(stub, "Stopped")
+    stub.add_response("delete_notebook_instance", {}, NAMED)
+    for _read in ("the wait for deleted", "the notebook afterwards"):
+        stub.add_client_error(
+            "describe_notebook_instance", "ValidationException", "RecordNotFound", expected_params=NAMED
+        )
+    result = reconcile(sagemaker, params(state="absent"), poll_args=NO_SLEEP)
+    assert result["actions"] == ["stop", "delete"] and result["notebook_instance"] == {}
+    stub.assert_no_pending_responses()
+
+
+def test_a_start_ends_once_the_notebook_runs_even_with_maintenance_scheduled():
+    sagemaker, stub = stubbed("sagemaker")
+    answers(stub, "Stopped")
+    stub.add_response("list_tags", {"Tags": []}, {"ResourceArn": ARN})
+    stub.add_response("start_notebook_instance", {}, NAMED)
+    answers(stub, "Pending", "PendingMaintenance")  # running: the wait for the start is over
+    answers(stub, "PendingMaintenance")
+    result = reconcile(sagemaker, params(state="started"), poll_args=NO_SLEEP)
+    assert result["actions"] == ["start"]
+    assert result["notebook_instance"]["notebook_instance_status"] == "PendingMaintenance"
+    stub.assert_no_pending_responses()
+
+
+def test_in_maintenance_is_waited_for_then_updated():
+    sagemaker, stub = stubbed("sagemaker")
+    answers(stub, "InMaintenance", "InMaintenance", "InService")  # found, waited for, settled
+    stub.add_response("list_tags", {"Tags": []}, {"ResourceArn": ARN})
+    stub.add_response("stop_notebook_instance", {}, NAMED)
+    answers(stub, "Stopped")
+    stub.add_response("update_notebook_instance", {}, dict(NAMED, LifecycleConfigName="fixed"))
+    answers(stub, "Stopped")
+    stub.add_response("start_notebook_instance", {}, NAMED)
+    answers(stub, "InService")
+    answers(stub, "InService", NotebookInstanceLifecycleConfigName="fixed")
+    result = reconcile(sagemaker, params(lifecycle_config_name="fixed"), poll_args=NO_SLEEP)
+    assert result["actions"] == ["stop", "update", "start"]
+    assert result["diff"]["before"]["status"] == "InService"  # acted on the status it settled in
+    stub.assert_no_pending_responses()
+
+
+def test_in_maintenance_ending_stopped_is_acted_on_as_stopped():
+    # The table predicts InService; when maintenance ends Stopped instead, the module acts on that.
+    sagemaker, stub = stubbed("sagemaker")
+    answers(stub, "InMaintenance", "Stopped")
+    stub.add_response("list_tags", {"Tags": []}, {"ResourceArn": ARN})
+    stub.add_response("start_notebook_instance", {}, NAMED)
+    answers(stub, "InService", "InService")
+    result = reconcile(sagemaker, params(state="started"), poll_args=NO_SLEEP)
+    assert result["actions"] == ["start"]
+    stub.assert_no_pending_responses()
+
+
+def test_in_maintenance_past_wait_timeout_fails_without_any_write():
+    sagemaker, stub = stubbed("sagemaker")
+    answers(stub, "InMaintenance", "InMaintenance", "InMaintenance")
+    ticks = iter(range(0, 1000, 5))
+    with pytest.raises(WaitTimeout, match=r"Timed out after 10s \(wait_timeout\).*leave status InMaintenance") as e:
+        reconcile(sagemaker, params(wait_timeout=10), poll_args=dict(NO_SLEEP, clock=lambda: next(ticks)))
+    assert e.value.details["actions"] == []
+    stub.assert_no_pending_responses()
+
+
+def test_check_mode_on_in_maintenance_predicts_without_waiting():
+    sagemaker, stub = stubbed("sagemaker")
+    answers(stub, "InMaintenance")
+    stub.add_response("list_tags", {"Tags": []}, {"ResourceArn": ARN})
+    result = reconcile(sagemaker, params(lifecycle_config_name="fixed"), check_mode=True, poll_args=NO_SLEEP)
+    assert result["actions"] == ["stop", "update", "start"]
+    assert result["diff"]["after"]["status"] == "InService"
+    stub.assert_no_pending_responses()
+
+
+def test_a_status_the_collection_does_not_know_is_refused_before_any_write():
+    sagemaker, stub = stubbed("sagemaker")
+    answers(stub, "Hibernating")
+    with pytest.raises(NotebooksError, match="has status Hibernating, which this collection does not know") as e:
+        reconcile(sagemaker, params(state="stopped"), poll_args=NO_SLEEP)
+    assert e.value.details["actions"] == [] and e.value.details["status"] == "Hibernating"
+    stub.assert_no_pending_responses()

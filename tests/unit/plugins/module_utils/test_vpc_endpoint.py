@@ -301,6 +301,7 @@ def test_normalize_missing_type_is_gateway():
 def net(ec2):
     """A VPC with two route tables, two subnets and two security groups, on the emulator."""
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # private DNS needs it
     tables = [ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"] for _index in range(2)]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i)["Subnet"]["SubnetId"] for i in (1, 2)]
     groups = [ec2.create_security_group(VpcId=vpc, GroupName=n, Description=n)["GroupId"] for n in ("a", "b")]
@@ -438,6 +439,7 @@ def test_matching_ignores_other_types_services_vpcs_and_deleted_endpoints(ec2, n
     ec2.create_vpc_endpoint(VpcId=net.vpc, ServiceName=S3, VpcEndpointType="Interface", SubnetIds=[net.subnet1])
     ec2.create_vpc_endpoint(VpcId=net.vpc, ServiceName="com.amazonaws.us-east-1.dynamodb", VpcEndpointType="Gateway")
     other_vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=other_vpc, EnableDnsHostnames={"Value": True})  # private DNS needs it
     ec2.create_vpc_endpoint(VpcId=other_vpc, ServiceName=S3, VpcEndpointType="Gateway")
     assert [e["VpcEndpointId"] for e in ve.find_endpoints(ec2, net.vpc, S3, "Gateway")] == [match]
 

@@ -44,10 +44,11 @@ def main(argv=None):
     account = caller["Account"]
     out = {"account": account}
 
-    # --- network: VPC 1 with a clean, an IGW, a NAT and an endpoint-less subnet ------------------------
+    # --- network: VPC 1 with a clean, an IGW, a NAT, an endpoint-less and a VPN-routed subnet ----------
     vpc = ec2.create_vpc(CidrBlock="10.81.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # private DNS needs it
     subnets, tables = {}, {}
-    for index, kind in enumerate(("clean", "igw", "nat", "noendpoint")):
+    for index, kind in enumerate(("clean", "igw", "nat", "noendpoint", "vgw")):
         subnets[kind] = ec2.create_subnet(
             VpcId=vpc, CidrBlock="10.81.%d.0/24" % (index + 1), AvailabilityZone=region + "a"
         )["Subnet"]["SubnetId"]
@@ -59,12 +60,19 @@ def main(argv=None):
     allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
     nat = ec2.create_nat_gateway(SubnetId=subnets["igw"], AllocationId=allocation)["NatGateway"]["NatGatewayId"]
     ec2.create_route(RouteTableId=tables["nat"], DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    # A default route to a virtual private gateway (VPN, Direct Connect) leads out of the VPC too; the
+    # private 10.0.0.0/8 route to a transit gateway beside it does not.
+    vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+    ec2.attach_vpn_gateway(VpnGatewayId=vgw, VpcId=vpc)
+    ec2.create_route(RouteTableId=tables["vgw"], DestinationCidrBlock="0.0.0.0/0", GatewayId=vgw)
+    tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    ec2.create_route(RouteTableId=tables["vgw"], DestinationCidrBlock="10.0.0.0/8", TransitGatewayId=tgw)
     group = ec2.create_security_group(VpcId=vpc, GroupName="audit-notebooks", Description="audit")["GroupId"]
     s3_endpoint = ec2.create_vpc_endpoint(
         VpcId=vpc,
         ServiceName="com.amazonaws.%s.s3" % region,
         VpcEndpointType="Gateway",
-        RouteTableIds=[tables["clean"], tables["igw"], tables["nat"]],
+        RouteTableIds=[tables["clean"], tables["igw"], tables["nat"], tables["vgw"]],
         PolicyDocument=json.dumps(policies.s3_endpoint_policy(BUCKET, PREFIX, region)),
     )["VpcEndpoint"]["VpcEndpointId"]
     ec2.create_vpc_endpoint(
@@ -77,6 +85,7 @@ def main(argv=None):
     )
     # --- VPC 2: an S3 endpoint with the AWS default (allow-all) policy ----------------------------------
     vpc2 = ec2.create_vpc(CidrBlock="10.82.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc2, EnableDnsHostnames={"Value": True})  # private DNS needs it
     subnets["allowall"] = ec2.create_subnet(VpcId=vpc2, CidrBlock="10.82.1.0/24", AvailabilityZone=region + "a")[
         "Subnet"
     ]["SubnetId"]
@@ -104,6 +113,7 @@ def main(argv=None):
         route_tables=tables,
         internet_gateway_id=igw,
         nat_gateway_id=nat,
+        virtual_private_gateway_id=vgw,
         s3_endpoint_id=s3_endpoint,
         allow_all_endpoint_id=allow_all_endpoint,
     )
@@ -209,6 +219,7 @@ def main(argv=None):
         "audit-clean": base,
         "audit-igw": dict(base, SubnetId=subnets["igw"]),
         "audit-nat": dict(base, SubnetId=subnets["nat"]),
+        "audit-vgw": dict(base, SubnetId=subnets["vgw"]),
         "audit-direct": dict(base, DirectInternetAccess="Enabled"),
         "audit-nosubnet": no_subnet,
         "audit-allowall": dict(base, SubnetId=subnets["allowall"], SecurityGroupIds=[group2]),

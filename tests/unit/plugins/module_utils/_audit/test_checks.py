@@ -106,6 +106,34 @@ def test_blackhole_and_specific_routes_are_not_egress():
     assert checks.check_network(SUBNET, {"VpcId": VPC}, route_tables(routes), endpoints(), REGION) == []
 
 
+@pytest.mark.parametrize(
+    "routes, expected",
+    [
+        ([{"destination_cidr_block": "0.0.0.0/0", "gateway_id": "vgw-1", "origin": "EnableVgwRoutePropagation"}],
+         [("0.0.0.0/0", "vgw-1", "virtual private gateway")]),
+        ([{"destination_cidr_block": "0.0.0.0/1", "gateway_id": "igw-1"},
+          {"destination_cidr_block": "128.0.0.0/1", "gateway_id": "igw-1"}],
+         [("0.0.0.0/1", "igw-1", "internet gateway"), ("128.0.0.0/1", "igw-1", "internet gateway")]),
+        ([{"destination_cidr_block": "8.0.0.0/8", "carrier_gateway_id": "cagw-1"}],
+         [("8.0.0.0/8", "cagw-1", "carrier gateway")]),
+        ([{"destination_ipv6_cidr_block": "::/0", "core_network_arn": "arn:aws:networkmanager::1:core-network/c"}],
+         [("::/0", "arn:aws:networkmanager::1:core-network/c", "core network")]),
+        ([{"destination_cidr_block": "0.0.0.0/0", "ip_address": "10.81.1.9", "origin": "Advertisement"}],
+         [("0.0.0.0/0", "10.81.1.9", "Route Server next hop")]),
+        ([{"destination_prefix_list_id": "pl-1", "transit_gateway_id": "tgw-1"}],
+         [("pl-1", "tgw-1", "transit gateway")]),
+        ([{"destination_cidr_block": "10.0.0.0/8", "transit_gateway_id": "tgw-1"},
+          {"destination_cidr_block": "0.0.0.0/0", "local_gateway_id": "lgw-1", "state": "blackhole"}], []),
+    ],
+)  # fmt: skip
+def test_every_way_out_to_public_space_is_egress(routes, expected):
+    """The audit asks the role's classifier (isolation.py): every Route target, every public destination."""
+    found = checks.check_network(SUBNET, {"VpcId": VPC}, route_tables(routes), endpoints(), REGION)
+    assert ids(found) == ["subnet-egress-route"] * len(expected)
+    assert [(f["evidence"]["destination"], f["evidence"]["target"], f["evidence"]["kind"]) for f in found] == expected
+    assert all(f["message"].startswith("%s: route table %s: " % (SUBNET, TABLE)) for f in found)
+
+
 def test_subnet_without_association_uses_the_main_table():
     found = checks.check_network(SUBNET2, {"VpcId": VPC}, route_tables(), endpoints(), REGION)
     assert ids(found) == ["s3-endpoint-missing"]

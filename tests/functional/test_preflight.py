@@ -1,0 +1,76 @@
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""site.yml refuses, before any change, what AWS would refuse only halfway through the run, and fits
+AWS's quotas.
+
+A VPC without ``enableDnsHostnames`` (the default of a new VPC): an interface endpoint with private
+DNS needs it and ``enableDnsSupport`` (CreateVpcEndpoint, PrivateDnsEnabled; the emulator refuses the
+endpoint as AWS does, tests/emulator/gaps.py).  Without the check, the security groups and the S3
+endpoint already existed when the SageMaker API endpoint failed.
+"""
+
+import json
+
+import pytest
+from test_role import dump, notebook_list, play, vpc_with_private_subnet
+
+from tests.emulator import harness
+
+
+@pytest.fixture
+def network_without_dns_hostnames(emulator):
+    emulator.reset()
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.72.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.72.1.0/24", AvailabilityZone=harness.REGION + "a")
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=table, SubnetId=subnet["Subnet"]["SubnetId"])
+    return {"isolated_notebook_vpc_id": vpc, "isolated_notebook_subnet_id": subnet["Subnet"]["SubnetId"]}
+
+
+def test_a_vpc_without_dns_host_names_is_refused_before_any_change(emulator, network_without_dns_hostnames, tmp_path):
+    before = dump(emulator)
+    run = play(emulator, tmp_path, dict(network_without_dns_hostnames, **notebook_list(["dns-one"])))
+    assert run.rc != 0
+    assert "isolated_notebook_vpc_id" in run.failure and "enableDnsHostnames" in run.failure, run.failure
+    assert "enableDnsSupport" not in run.failure.split(" off;")[0]  # only the attribute that is off is named
+    assert run.writes() == {}, run.writes()
+    assert dump(emulator) == before
+
+
+def _stop_policies(emulator):
+    iam = emulator.client("iam")
+    found = {}
+    for policy in iam.list_policies(Scope="Local")["Policies"]:
+        if "-autostop" in policy["PolicyName"]:
+            version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
+            found[policy["PolicyName"]] = version["PolicyVersion"]["Document"]
+    return found
+
+
+def test_forty_mixed_case_notebooks_stay_named_within_the_iam_size_quota(emulator, tmp_path):
+    """40 mixed-case 20-character names are 6,816 characters in one autostop policy, over IAM's 6,144
+    (the emulator refuses it as IAM does): the role splits them over named policies, and a smaller
+    fleet drops the surplus policy again."""
+    emulator.reset()
+    network, _table = vpc_with_private_subnet(emulator.client("ec2"), "10.73")
+    names = ["Quota-Notebook-%04d" % n for n in range(40)]
+    variables = dict(network, isolated_notebook_name_prefix="quota", isolated_notebook_max_concurrency=40)
+    run = play(emulator, tmp_path, dict(variables, **notebook_list(names)))
+    assert run.rc == 0, run.output[-5000:]
+    documents = _stop_policies(emulator)
+    assert sorted(documents) == ["quota-autostop", "quota-autostop-2"]
+    granted = set()
+    for document in documents.values():
+        assert len(json.dumps(document, separators=(",", ":"))) <= 6144
+        [statement] = document["Statement"]
+        assert statement["Action"] == ["sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance"]
+        granted.update(statement["Resource"])
+    prefix = "arn:aws:sagemaker:%s:%s:notebook-instance/" % (harness.REGION, harness.ACCOUNT_ID)
+    assert granted == {prefix + n for n in names} | {prefix + n.lower() for n in names}
+    attached = emulator.client("iam").list_attached_role_policies(RoleName="quota-notebook")["AttachedPolicies"]
+    assert sorted(p["PolicyName"] for p in attached) == ["quota-autostop", "quota-autostop-2", "quota-s3-read"]
+
+    smaller = play(emulator, tmp_path, dict(variables, **notebook_list(names[:3])))
+    assert smaller.rc == 0, smaller.output[-5000:]
+    assert sorted(_stop_policies(emulator)) == ["quota-autostop"]
