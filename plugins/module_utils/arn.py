@@ -108,7 +108,9 @@ def user_id_pattern(user_id):
     (``AROA...:session``) becomes ``AROA...:*``, so every session of that role matches whatever the
     role's path; an IAM user's id or the root user's account id stays as it is."""
     role_id, sep, _session = (user_id or "").partition(":")
-    return role_id + ":*" if sep else user_id
+    # Only a role id (AROA...): a federated user's aws:userid is "<account>:<name>", and "<account>:*"
+    # would match every federated user of the account.
+    return role_id + ":*" if sep and role_id.startswith("AROA") else user_id
 
 
 def principal_arn(caller_arn):

@@ -232,7 +232,7 @@ class Notebook:
         # the create is refused with a ValidationException naming the role; retry it within a bound.
         clock = self.poll_args.get("clock", time.monotonic)
         sleep = self.poll_args.get("sleep", time.sleep)
-        deadline, delay = clock() + ROLE_PROPAGATION, 2.0
+        deadline, delay = clock() + min(ROLE_PROPAGATION, self.timeout), 2.0
         while True:
             try:
                 self._call("create", "create_notebook_instance", self.create_args)
@@ -244,7 +244,7 @@ class Notebook:
                     raise NotebooksError(
                         "%s; SageMaker still could not assume role %s %ds after the first try (a role just "
                         "created takes seconds to propagate in IAM): check its trust policy"
-                        % (e.msg, self.create_args.get("RoleArn"), ROLE_PROPAGATION),
+                        % (e.msg, self.create_args.get("RoleArn"), min(ROLE_PROPAGATION, self.timeout)),
                         **e.details,
                     ) from None
                 sleep(delay)
@@ -271,35 +271,48 @@ class Notebook:
             self._wait("update", ("Stopped",))
 
     def start(self):
-        self._start(self.wait or self.last != "start")
+        # After a stop or an update the notebook is Stopped; otherwise it is as it was found.
+        before = "Stopped" if self.actions else self.found
+        self._start(self.wait or self.last != "start", before)
 
-    def _start(self, wait):
-        """StartNotebookInstance, re-sent while the notebook shows no transition (it sometimes does
-        not take), within START_BOUND; then the wait for it to serve."""
+    def _start(self, wait, before):
+        """StartNotebookInstance, re-sent while the notebook still shows ``before`` (a start sometimes
+        does not take), for at most min(START_BOUND, wait_timeout); then the wait for it to serve, all
+        within wait_timeout after the first call."""
         clock = self.poll_args.get("clock", time.monotonic)
         first = clock()
+        resend_until = first + min(START_BOUND, self.timeout)
+        resent = False
         while True:
-            self._call("start", "start_notebook_instance", {"NotebookInstanceName": self.name})
+            try:
+                self._call("start", "start_notebook_instance", {"NotebookInstanceName": self.name})
+            except NotebooksError as e:
+                # The earlier start took after all: AWS refuses the re-send ("Status (Pending) not in
+                # ([Stopped, Failed])"), and the wait below sees the transition.
+                if not (resent and "Status (" in e.msg and ") not in (" in e.msg):
+                    raise
             if not wait:
                 return
+            timeout = self.timeout if not resent else max(1, round(first + self.timeout - clock()))
             try:
                 wait_for_status(
                     self.sagemaker,
                     self.name,
                     SERVING,
-                    self.timeout,
-                    unchanged=("Stopped", "Failed"),
+                    timeout,
+                    unchanged=(before,) if before in ("Stopped", "Failed") else (),
                     unchanged_timeout=START_TAKES,
                     **self.poll_args,
                 )
                 return
             except StartNotTaken as e:
-                if clock() - first + START_TAKES > START_BOUND:
+                if clock() + START_TAKES > resend_until:
                     raise NotebooksError(
-                        "StartNotebookInstance did not take for notebook instance %s: %s, after re-sending it for "
-                        "%ds" % (self.name, e.msg, START_BOUND),
+                        "StartNotebookInstance did not take for notebook instance %s: %s; it was sent again for "
+                        "%ds" % (self.name, e.msg, min(START_BOUND, self.timeout)),
                         **e.details,
                     ) from None
+                resent = True
 
     def delete(self):
         self._call("delete", "delete_notebook_instance", {"NotebookInstanceName": self.name})
@@ -310,7 +323,7 @@ class Notebook:
         """After a failure mid-plan: let the notebook settle, then start it if it is not running."""
         described = wait_until_settled(self.sagemaker, self.name, self.timeout, **self.poll_args)
         if status_of(described) in ("Stopped", "Failed"):
-            self._start(True)
+            self._start(True, status_of(described))
 
     def run(self, steps, restore=False):
         self.last = steps[-1] if steps else None

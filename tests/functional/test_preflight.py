@@ -74,3 +74,16 @@ def test_forty_mixed_case_notebooks_stay_named_within_the_iam_size_quota(emulato
     smaller = play(emulator, tmp_path, dict(variables, **notebook_list(names[:3])))
     assert smaller.rc == 0, smaller.output[-5000:]
     assert sorted(_stop_policies(emulator)) == ["quota-autostop"]
+
+
+def test_check_mode_on_a_first_run_predicts_without_writing(emulator, tmp_path):
+    """Nothing exists yet: the role's IAM step names the policies by ARN (amazon.aws would look names
+    up among the account's policies, and a policy of a first run does not exist)."""
+    emulator.reset()
+    network, _table = vpc_with_private_subnet(emulator.client("ec2"), "10.75")
+    before = dump(emulator)
+    run = play(emulator, tmp_path, dict(network, isolated_notebook_name_prefix="dry", **notebook_list(["dry-one"])),
+               check=True)  # fmt: skip
+    assert run.rc == 0, run.output[-5000:]
+    assert run.writes() == {}, run.writes()
+    assert dump(emulator) == before

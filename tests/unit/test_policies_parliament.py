@@ -258,6 +258,8 @@ def test_bucket_policy_exempts_the_caller_by_user_id_and_admins_by_arn():
         ("AROAEXAMPLEROLEID000:alice@example.com", "AROAEXAMPLEROLEID000:*"),
         ("AIDAEXAMPLEUSERID000", "AIDAEXAMPLEUSERID000"),
         ("123456789012", "123456789012"),
+        # A federated user (GetFederationToken): "<account>:<name>"; "<account>:*" would match them all.
+        ("123456789012:alice", "123456789012:alice"),
     ],
 )
 def test_user_id_pattern(user_id, pattern):
