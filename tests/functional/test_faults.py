@@ -350,7 +350,7 @@ def test_killed_runs_then_a_full_run_converge_without_duplicates(emulator, refer
     # Three points: in the network tasks, between the two policy writes, while notebooks are created.
     markers = [
         "TASK [secure_sagemaker.notebooks.isolated_notebook : SageMaker API interface endpoint",
-        "TASK [secure_sagemaker.notebooks.isolated_notebook : Policy to stop these notebooks",
+        "TASK [secure_sagemaker.notebooks.isolated_notebook : Policies to stop these notebooks",
         "TASK [secure_sagemaker.notebooks.isolated_notebook : Create, reconcile and restart the notebooks",
     ]
     for marker in markers:
