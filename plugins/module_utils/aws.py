@@ -51,6 +51,12 @@ def retry(func):
 RETRY = retry
 
 
+# Eventual consistency: a resource just created may be reported as not found this long (EC2 API
+# reference, "Eventual consistency"; Terraform's AWS provider tolerates not-found reads after a create
+# for a similar time).  Every wait right after a create shares it.
+NOT_FOUND_GRACE = 60.0
+
+
 class NotebooksError(Exception):
     """A failure the module reports as is; ``details`` go into the failure result."""
 

@@ -20,6 +20,7 @@ except ImportError:  # handled by AnsibleAWSModule
     BotoCoreError = ClientError = Exception
 
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import (
+    NOT_FOUND_GRACE,
     NotebooksError,
     describe_or_none,
     error_code,
@@ -62,7 +63,6 @@ MAX_DELAY = 15.0
 # Eventual consistency, each waited out within a stated bound (the orders of magnitude of Terraform's
 # AWS provider: IAM propagation 2 minutes; a start re-sent when no transition shows within 30 s, for
 # 5 minutes at most; not-found tolerated after a create).
-NOT_FOUND_GRACE = 60.0  # a notebook just created may be reported as not found this long
 ROLE_PROPAGATION = 120.0  # CreateNotebookInstance is retried this long while SageMaker cannot assume the role
 START_TAKES = 30.0  # a start that shows no transition this long after the call is sent again
 START_BOUND = 300.0  # ... until this long after the first start call
@@ -230,25 +230,29 @@ class Notebook:
     def create(self):
         # A role created moments ago is not assumable by SageMaker yet (IAM is eventually consistent):
         # the create is refused with a ValidationException naming the role; retry it within a bound.
-        clock = self.poll_args.get("clock", time.monotonic)
-        sleep = self.poll_args.get("sleep", time.sleep)
-        deadline, delay = clock() + min(ROLE_PROPAGATION, self.timeout), 2.0
-        while True:
+        refused = []
+
+        def attempt():
             try:
                 self._call("create", "create_notebook_instance", self.create_args)
-                break
+                return True
             except NotebooksError as e:
                 if ROLE_NOT_ASSUMABLE not in e.msg.lower():
                     raise
-                if clock() + delay > deadline:
-                    raise NotebooksError(
-                        "%s; SageMaker still could not assume role %s %ds after the first try (a role just "
-                        "created takes seconds to propagate in IAM): check its trust policy"
-                        % (e.msg, self.create_args.get("RoleArn"), min(ROLE_PROPAGATION, self.timeout)),
-                        **e.details,
-                    ) from None
-                sleep(delay)
-                delay = min(delay * 1.5, 15.0)
+                refused.append(e)
+                return False
+
+        bound = min(ROLE_PROPAGATION, self.timeout)
+        try:
+            timing = dict((k, v) for k, v in self.poll_args.items() if k in ("clock", "sleep"))
+            poll(attempt, bool, bound, "SageMaker to assume the role", delay=2.0, max_delay=15.0, **timing)
+        except WaitTimeout:
+            raise NotebooksError(
+                "%s; SageMaker still could not assume role %s %ds after the first try (a role just created "
+                "takes seconds to propagate in IAM): check its trust policy"
+                % (refused[-1].msg, self.create_args.get("RoleArn"), bound),
+                **refused[-1].details,
+            ) from None
         if self.wait or self.last != "create":
             # A notebook just created may be "not found" for a moment: not a deletion.
             wait_for_status(

@@ -28,6 +28,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     compare_aws_tags,
 )
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import (
+    NOT_FOUND_GRACE,
     NotebooksError,
     describe_or_none,
     pages,
@@ -67,9 +68,6 @@ DEFAULT_POLICY = {
 GONE_STATES = ("deleting", "deleted")
 # In these an endpoint exists but carries no traffic, and never will without someone acting.
 FAILED_STATES = ("failed", "rejected", "expired")
-# An endpoint just created may be reported as not found this long (EC2 eventual consistency; Terraform's
-# provider tolerates 20 not-found reads, 5 s apart).
-NOT_FOUND_GRACE = 60.0
 # In these, waiting for "available" cannot succeed without someone else acting.
 STUCK_STATES = ("pendingacceptance", "partial") + FAILED_STATES
 
