@@ -8,7 +8,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import arn, isolation, notebook, policies
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.vpc_endpoint import FAILED_STATES, GONE_STATES
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.vpc_endpoint import (
+    FAILED_STATES,
+    GONE_STATES,
+    pick_service,
+    service_names,
+)
 
 
 def with_defaults(item, defaults, common_tags=None):
@@ -64,7 +69,7 @@ STACK_ENDPOINTS = (("s3", "Gateway"), ("sagemaker.api", "Interface"))
 def stack_endpoints(endpoints, region, stack):
     """Sort a VPC's S3 gateway and SageMaker API interface endpoints (ec2_vpc_endpoint_info results)
     into this stack's (tagged with its name) and others' (untagged, or another stack's)."""
-    wanted = dict(("com.amazonaws.%s.%s" % (region, service), kind) for service, kind in STACK_ENDPOINTS)
+    wanted = dict((name, kind) for service, kind in STACK_ENDPOINTS for name in service_names(service, region))
     sorted_out = {"own": [], "other": []}
     for endpoint in endpoints or []:
         if wanted.get(endpoint.get("service_name")) != endpoint.get("vpc_endpoint_type"):
@@ -83,6 +88,13 @@ def stack_endpoints(endpoints, region, stack):
         }
         sorted_out["own" if owner == stack else "other"].append(entry)
     return sorted_out
+
+
+def endpoint_service(details, service, region, kind):
+    """The ServiceDetail (ec2_vpc_endpoint_service_info's ``service_details``) of ``service`` offered as a
+    ``kind`` endpoint in ``region`` - ``com.amazonaws.<region>.<service>`` or, in the China regions,
+    often ``cn.com.amazonaws.<region>.<service>`` - or {} when EC2 offers none."""
+    return pick_service(details, service, region, kind) or {}
 
 
 def oversized_policies(documents):
@@ -110,6 +122,7 @@ class FilterModule(object):
             "principal_arn": arn.principal_arn,
             "user_id_pattern": arn.user_id_pattern,
             "partition": arn.partition_of,
+            "service_host": arn.service_host,
             "name_error": name_error,
             "s3_read_policy": policies.s3_read_policy,
             "kms_key_arn": policies.kms_key_arn,
@@ -123,4 +136,5 @@ class FilterModule(object):
             "bucket_policy": policies.bucket_policy,
             "unknown_instance_types": unknown_instance_types,
             "stack_endpoints": stack_endpoints,
+            "endpoint_service": endpoint_service,
         }

@@ -100,6 +100,15 @@ def is_not_found(error):
     )
 
 
+def lifecycle_config_missing(error):
+    """Whether DescribeNotebookInstanceLifecycleConfig failed because the config does not exist: any
+    ValidationException, whatever its wording.  The botocore model lists no error for the operation and
+    AWS documents no wording; the name is checked against the API's pattern before any call
+    (arn.name_error), so a ValidationException for a valid name is the missing config (Terraform's
+    provider reads it the same way).  The emulator's wording is not relied upon."""
+    return isinstance(error, ClientError) and error_code(error) == "ValidationException"
+
+
 def snake(resource):
     """camelCase API shape -> snake_case result, leaving tag keys alone."""
     return camel_dict_to_snake_dict(resource or {}, ignore_list=["Tags"])

@@ -26,7 +26,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws imp
     NotebooksError,
     describe_or_none,
     get_tags,
-    is_not_found,
+    lifecycle_config_missing,
     pages,
     reconcile_tags,
     tag_list,
@@ -210,7 +210,9 @@ def summarize(name, config, scripts, tags, attached, restart_required=None):
 def describe(sagemaker, name):
     """DescribeNotebookInstanceLifecycleConfig, or None when there is no such config."""
     return describe_or_none(
-        sagemaker.describe_notebook_instance_lifecycle_config, NotebookInstanceLifecycleConfigName=name
+        sagemaker.describe_notebook_instance_lifecycle_config,
+        missing=lifecycle_config_missing,
+        NotebookInstanceLifecycleConfigName=name,
     )
 
 
@@ -368,8 +370,10 @@ class LifecycleConfigs:
                 self.sagemaker.delete_notebook_instance_lifecycle_config(
                     NotebookInstanceLifecycleConfigName=name, aws_retry=True
                 )
-            except ClientError as e:  # is_not_found() recognises only these
-                if not is_not_found(e):  # deleted meanwhile by someone else: the goal is met
+            except ClientError as e:
+                # Deleted meanwhile by someone else: the goal is met.  Asked again rather than read
+                # from the error's wording, which AWS does not document.
+                if not lifecycle_config_missing(e) or describe(self.sagemaker, name) is not None:
                     raise
         diff = build_diff(name, current, {}, tags, {})
         return self._result(True, diff, name=name, config=config, scripts={}, tags={}, attached=[])

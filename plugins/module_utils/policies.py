@@ -121,19 +121,19 @@ def oversized(documents):
     return [(label, size(doc, kind), LIMITS[kind]) for label, kind, doc in documents if size(doc, kind) > LIMITS[kind]]
 
 
-def trust_policy(account):
-    """Only SageMaker, acting for this account, may assume the notebook role."""
-    return {
-        "Version": VERSION,
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sagemaker.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-            },
-        ],
-    }
+def trust_policy(account, source_account=False):
+    """Only SageMaker may assume the notebook role; with ``source_account``, only SageMaker acting
+    for ``account`` (aws:SourceAccount).
+
+    Off by default: SageMaker's execution-role trust policy for notebook instances has no condition
+    ("How to use SageMaker AI execution roles"), and its confused-deputy page lists the features that
+    send aws:SourceArn/aws:SourceAccount (training, processing, inference, Studio, ...) without notebook
+    instances.  Were SageMaker not to send the key there, no notebook could start.  The role still
+    cannot be used across accounts: passing it needs iam:PassRole in this account."""
+    statement = {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    if source_account:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account}}
+    return {"Version": VERSION, "Statement": [statement]}
 
 
 def s3_endpoint_policy(bucket, prefix, region="us-east-1"):

@@ -101,17 +101,102 @@ def endpoint_type(endpoint):
     return {"gateway": "Gateway", "interface": "Interface"}.get(value.lower(), value)
 
 
-def expand_service(service, region):
-    """Short names (``s3``, ``sagemaker.api``) become ``com.amazonaws.<region>.<service>``."""
+# AWS names its endpoint services <prefix>.<region>.<service>, and the prefix is not fixed: in the
+# China regions most interface services are cn.com.amazonaws.<region>.<service> (sagemaker.api among
+# them) while the S3 gateway stays com.amazonaws.<region>.s3, and no AWS document lists which.  So a
+# short name is never expanded by rule: it is looked up in DescribeVpcEndpointServices, which the VPC
+# User Guide names as the way to find a service's name ("AWS services that integrate with AWS
+# PrivateLink"), among these candidates in this order.
+SERVICE_NAME_PREFIXES = ("com.amazonaws", "cn.com.amazonaws")
+
+
+def service_names(service, region):
+    """The names a short ``service`` (``s3``, ``sagemaker.api``) may have in ``region``; a full name
+    is its own only candidate."""
     if service.startswith(FULL_SERVICE_PREFIXES):
-        return service
+        return [service]
     if not region:
         raise NotebooksError(
-            "service: the short name %r needs a region to expand to com.amazonaws.<region>.%s; set region "
-            "or give the full service name" % (service, service),
+            "service: the short name %r needs a region to find its name (com.amazonaws.<region>.%s or "
+            "cn.com.amazonaws.<region>.%s); set region or give the full service name" % (service, service, service),
             field="service",
         )
-    return "com.amazonaws.%s.%s" % (region, service)
+    return ["%s.%s.%s" % (prefix, region, service) for prefix in SERVICE_NAME_PREFIXES]
+
+
+def _field(detail, camel, snake_name):
+    """A ServiceDetail field from the API (CamelCase) or from ec2_vpc_endpoint_service_info (snake_case)."""
+    return detail.get(camel, detail.get(snake_name))
+
+
+def service_types(detail):
+    return [_field(t, "ServiceType", "service_type") for t in _field(detail, "ServiceType", "service_type") or []]
+
+
+def pick_service(details, service, region, kind):
+    """The ServiceDetail, among DescribeVpcEndpointServices' ``details``, of the short or full
+    ``service`` offered as a ``kind`` endpoint (the first candidate name that is); None when none is.
+    AWS lists a service once per type (S3 has a Gateway and an Interface entry of one name)."""
+    offered = dict((_field(d, "ServiceName", "service_name"), d) for d in details or [] if kind in service_types(d))
+    for name in service_names(service, region):
+        if name in offered:
+            return offered[name]
+    return None
+
+
+def unsupported_zones(detail, zones):
+    """The zones of ``zones`` where the service of ``detail`` is not offered (AWS: "Service not
+    supported in this Availability Zone"; CreateVpcEndpoint refuses such a subnet)."""
+    offered = _field(detail or {}, "AvailabilityZones", "availability_zones")
+    if offered is None:  # no list reported: nothing to judge by
+        return []
+    return sorted(set(zones) - set(offered))
+
+
+def not_offered_error(service, region, kind):
+    return NotebooksError(
+        "service: EC2 offers no %s endpoint service named %s in %s (DescribeVpcEndpointServices); check the "
+        "service name, the endpoint type and the region" % (kind, " or ".join(service_names(service, region)), region),
+        field="service",
+    )
+
+
+def resolve_service(ec2, spec):
+    """Look up the service of ``spec`` in DescribeVpcEndpointServices before anything is created:
+    its real name (``spec["service"]``), and, for an interface endpoint, that every subnet's zone
+    is one the service is offered in.  Raises NotebooksError naming the field."""
+    names = spec["service_names"]
+    kind = spec["vpc_endpoint_type"]
+    if len(names) == 1:
+        # A full name: asked for by name (InvalidServiceName when EC2 does not know it).
+        response = describe_or_none(
+            ec2.describe_vpc_endpoint_services, missing=("InvalidServiceName",), ServiceNames=names
+        )
+        details = (response or {}).get("ServiceDetails") or []
+    else:
+        by_type = [{"Name": "service-type", "Values": [kind]}]
+        details = pages(ec2, "describe_vpc_endpoint_services", "ServiceDetails", Filters=by_type)
+    detail = pick_service(details, spec["service_short"], spec["region"], kind)
+    if detail is None:
+        raise not_offered_error(spec["service_short"], spec["region"], kind)
+    spec = dict(spec, service=_field(detail, "ServiceName", "service_name"))
+    if kind == "Interface" and spec.get("subnet_ids"):
+        subnets = pages(ec2, "describe_subnets", "Subnets", SubnetIds=list(spec["subnet_ids"]))
+        zones = dict((s["SubnetId"], s.get("AvailabilityZone")) for s in subnets)
+        missing = unsupported_zones(detail, zones.values())
+        if missing:
+            raise NotebooksError(
+                "subnet_ids: %s offers no endpoint in %s, the zone of %s; choose a subnet in one of %s "
+                "(DescribeVpcEndpointServices AvailabilityZones). Nothing was changed"
+                % (
+                    spec["service"],
+                    ", ".join(missing),
+                    ", ".join(sorted(s for s, z in zones.items() if z in missing)),
+                    ", ".join(_field(detail, "AvailabilityZones", "availability_zones")),
+                ),
+                field="subnet_ids",
+            )
+    return spec
 
 
 def parse_policy(policy, field="policy"):
@@ -162,7 +247,11 @@ def validate(params, region):
             "(lower-case letters, digits, '.', '-', '_')",
             service,
         )
-    spec["service"] = expand_service(service, region)
+    # Resolved to the name EC2 offers by resolve_service(); until then, the first candidate.
+    spec["service_names"] = service_names(service, region)
+    spec["service_short"] = service
+    spec["service"] = spec["service_names"][0]
+    spec["region"] = region
 
     for field in ("route_table_ids", "subnet_ids", "security_group_ids"):
         values = params.get(field)
@@ -197,15 +286,17 @@ def validate(params, region):
 
 
 def find_endpoints(ec2, vpc_id, service, wanted_type):
-    """Every live endpoint of this VPC, service and type (normally zero or one)."""
-    filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "service-name", "Values": [service]}]
+    """Every live endpoint of this VPC, service (a name or a list of candidate names) and type
+    (normally zero or one)."""
+    names = [service] if isinstance(service, str) else list(service)
+    filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "service-name", "Values": names}]
     found = pages(ec2, "describe_vpc_endpoints", "VpcEndpoints", Filters=filters)
     return [
         e
         for e in found
         if endpoint_type(e) == wanted_type
         and e.get("VpcId") == vpc_id
-        and e.get("ServiceName") == service
+        and e.get("ServiceName") in names
         and state(e) not in GONE_STATES
     ]
 
@@ -458,8 +549,9 @@ def _result(changed, before, after):
 
 def ensure_present(ec2, spec, check_mode=False, sleep=None):
     """Create or reconcile the one endpoint of ``spec``; return the module result."""
-    endpoint = _single(find_endpoints(ec2, spec["vpc_id"], spec["service"], spec["vpc_endpoint_type"]), spec)
+    endpoint = _single(find_endpoints(ec2, spec["vpc_id"], spec["service_names"], spec["vpc_endpoint_type"]), spec)
     if endpoint is None:
+        spec = resolve_service(ec2, spec)
         if check_mode:
             return _result(True, None, predict_created(spec))
         request = create_request(spec)
@@ -475,6 +567,8 @@ def ensure_present(ec2, spec, check_mode=False, sleep=None):
     changes = plan(endpoint, spec)
     if not has_changes(changes):
         return _result(False, endpoint, endpoint)
+    if changes["modify"].get("AddSubnetIds"):
+        resolve_service(ec2, dict(spec, service_short=endpoint["ServiceName"], service_names=[endpoint["ServiceName"]]))
     if check_mode:
         return _result(True, endpoint, predict(endpoint, changes))
 
@@ -506,13 +600,14 @@ def prefix_list_id(ec2, service):
 def with_prefix_list(ec2, spec, result):
     """Add ``prefix_list_id`` to a gateway endpoint's result."""
     if spec["vpc_endpoint_type"] == "Gateway" and result.get("vpc_endpoint"):
-        result["vpc_endpoint"]["prefix_list_id"] = prefix_list_id(ec2, spec["service"])
+        service = result["vpc_endpoint"].get("service_name") or spec["service"]
+        result["vpc_endpoint"]["prefix_list_id"] = prefix_list_id(ec2, service)
     return result
 
 
 def ensure_absent(ec2, spec, check_mode=False, sleep=None):
     """Delete the endpoint of ``spec`` if it exists; return the module result."""
-    endpoint = _single(find_endpoints(ec2, spec["vpc_id"], spec["service"], spec["vpc_endpoint_type"]), spec)
+    endpoint = _single(find_endpoints(ec2, spec["vpc_id"], spec["service_names"], spec["vpc_endpoint_type"]), spec)
     if endpoint is None:
         return _result(False, None, None)
     if not check_mode:

@@ -33,7 +33,10 @@ description:
     C(role-wildcard-action) (high) for C(*) or C(<service>:*) actions (C(s3:*) has its own id,
     C(role-s3-full-access), high), C(role-passrole-any) (high) for C(iam:PassRole) on C(*),
     C(role-wildcard-resource) (medium) for C(*) resources, C(role-trust-no-source-account) (medium)
-    for an C(sts:AssumeRole) statement without an C(aws:SourceAccount) or C(aws:SourceArn) condition.'
+    for an C(sts:AssumeRole) statement without an C(aws:SourceAccount) or C(aws:SourceArn) condition that lets
+    in a principal other than C(sagemaker.amazonaws.com) alone (SageMaker documents the trust policy of the
+    notebook execution role without the condition, and does not list notebook instances among the features that
+    send it).'
   - 'Lifecycle checks: C(autostop-not-installed) (medium) when the on-start script does not fetch and
     schedule C(autostop.py); C(autostop-not-pinned) (medium) when it has no C(BUCKET=), C(KEY=) and
     C(SHA256=) lines; C(autostop-sha256-mismatch) (high) when the script object in S3 does not have the

@@ -371,6 +371,8 @@ _ORIGINAL_RULE_INIT = SecurityGroupRule.__init__
 _ORIGINAL_CREATE_ENDPOINT = VPCBackend.create_vpc_endpoint
 _ORIGINAL_MODIFY_ENDPOINT = VPCBackend.modify_vpc_endpoint
 _ORIGINAL_MODIFY_ENDPOINT_RESPONSE = VPCs.modify_vpc_endpoint
+_ORIGINAL_COLLECT_SERVICES = VPCBackend._collect_default_endpoint_services
+_ORIGINAL_FILTER_SERVICES = VPCBackend._filter_endpoint_services
 _APPLIED = []
 
 
@@ -395,6 +397,8 @@ def apply():
     VPCBackend.create_vpc_endpoint = _create_vpc_endpoint
     VPCBackend.modify_vpc_endpoint = _modify_vpc_endpoint
     VPCs.modify_vpc_endpoint = _modify_vpc_endpoint_response
+    VPCBackend._collect_default_endpoint_services = staticmethod(_collect_default_endpoint_services)
+    VPCBackend._filter_endpoint_services = staticmethod(_filter_endpoint_services)
     for name, original in _ORIGINAL_S3_RESPONSES.items():
         setattr(S3Response, name, _with_request_context(original))
     for handler in (
@@ -552,15 +556,108 @@ def _require_private_dns_attributes(backend, vpc_id):
         )
 
 
+# --- EC2: the endpoint services offered -----------------------------------------------------------
+# Service names.  In the China regions AWS lists most interface services as
+# cn.com.amazonaws.<region>.<service>, not com.amazonaws.<region>.<service>, while gateway services
+# (S3, DynamoDB) keep com.amazonaws: DescribeVpcEndpointServices output in cn-north-1 and
+# cn-northwest-1 quoted by AWS engineers in aws/aws-cdk#25329 and #16139 (no AWS document lists
+# them).  moto names every service com.amazonaws.  The ones renamed here are those in that output.
+CN_PREFIXED_INTERFACE_SERVICES = frozenset(
+    (
+        "application-autoscaling athena autoscaling cloudformation ebs ec2 ecr.api ecr.dkr elasticfilesystem "
+        "execute-api kinesis-streams lambda monitoring rds redshift s3 sagemaker.api sagemaker.runtime "
+        "sagemaker.featurestore-runtime"
+    ).split()
+)
+# Zones.  An endpoint service need not be offered in every zone of its region (AWS Knowledge Center,
+# "Why can't I select an Availability Zone for my interface VPC endpoint": "Service not supported in
+# this Availability Zone"); DescribeVpcEndpointServices lists the zones it is offered in, and
+# CreateVpcEndpoint refuses a subnet elsewhere with InvalidParameter "The VPC endpoint service <name>
+# does not support the availability zone of the subnet: <subnet>." (quoted in public threads, e.g.
+# terraform-aws-modules/terraform-aws-vpc#462, #785).  moto offers every service everywhere; here the
+# SageMaker API is not offered in us-east-1e, the zone public threads most often report missing
+# newer services (which zone lacks what differs by account: this is one such case, not a claim).
+UNOFFERED_ZONES = {"sagemaker.api": ("us-east-1e",)}
+_ADJUSTED_REGIONS = set()
+
+
+def _adjust_services(services, region):
+    for detail in services:
+        prefix = "com.amazonaws.%s." % region
+        name = detail["ServiceName"]
+        if not name.startswith(prefix):
+            continue
+        short = name[len(prefix) :]
+        types = {t["ServiceType"] for t in detail["ServiceType"]}
+        if region.startswith("cn-") and "Interface" in types and short in CN_PREFIXED_INTERFACE_SERVICES:
+            detail["ServiceName"] = "cn." + name
+        gone = UNOFFERED_ZONES.get(short, ())
+        detail["AvailabilityZones"] = [z for z in detail["AvailabilityZones"] if z not in gone]
+
+
+def _collect_default_endpoint_services(account_id, region):
+    services = _ORIGINAL_COLLECT_SERVICES(account_id, region)
+    # moto builds the list once per region and keeps it: adjust it once.
+    if region not in _ADJUSTED_REGIONS:
+        _ADJUSTED_REGIONS.add(region)
+        _adjust_services(services, region)
+    return services
+
+
+def _filter_endpoint_services(service_names_filters, filters, services):
+    # moto reads a filter's values from "Value", the wire form gives "Values": it failed with HTTP 500
+    # on a service-name filter.  DescribeVpcEndpointServices Filters are Name + Values (API reference).
+    filters = [dict(f, Value=f.get("Values", f.get("Value", []))) for f in filters or []]
+    return _ORIGINAL_FILTER_SERVICES(service_names_filters, filters, services)
+
+
+def _offered_service(backend, name, kind):
+    """The ServiceDetail of ``name`` offered as a ``kind`` endpoint in the backend's region, or None."""
+    services = VPCBackend._collect_default_endpoint_services(backend.account_id, backend.region_name)
+    custom = [c.to_dict() for c in getattr(backend, "configurations", {}).values()]
+    for detail in services + custom:
+        if detail["ServiceName"] == name and kind in {t["ServiceType"] for t in detail["ServiceType"]}:
+            return detail
+    return None
+
+
+def _require_offered_zones(backend, detail, subnet_ids):
+    from moto.ec2.exceptions import EC2ClientError
+
+    for subnet_id in subnet_ids or []:
+        if backend.get_subnet(subnet_id).availability_zone not in detail["AvailabilityZones"]:
+            raise EC2ClientError(
+                "InvalidParameter",
+                "The VPC endpoint service %s does not support the availability zone of the subnet: %s."
+                % (detail["ServiceName"], subnet_id),
+            )
+
+
 def _create_vpc_endpoint(self, *args, **kwargs):
+    from moto.ec2.exceptions import EC2ClientError
+
     kwargs["endpoint_type"] = kwargs.get("endpoint_type") or "Gateway"
-    if kwargs["endpoint_type"].lower() == "interface" and kwargs.get("private_dns_enabled") is not False:
-        _require_private_dns_attributes(self, kwargs.get("vpc_id") or args[0])
+    # AWS: a name EC2 does not offer (as this type) is refused: InvalidServiceName "The Vpc Endpoint
+    # Service '<name>' does not exist" (quoted in aws/aws-cdk#9864, #14721 for com.amazonaws names in
+    # cn-north-1); moto accepts any name.
+    detail = _offered_service(self, kwargs["service_name"], kwargs["endpoint_type"].capitalize())
+    if detail is None:
+        raise EC2ClientError(
+            "InvalidServiceName", "The Vpc Endpoint Service '%s' does not exist" % kwargs["service_name"]
+        )
+    if kwargs["endpoint_type"].lower() == "interface":
+        if kwargs.get("private_dns_enabled") is not False:
+            _require_private_dns_attributes(self, kwargs.get("vpc_id") or args[0])
+        _require_offered_zones(self, detail, kwargs.get("subnet_ids"))
     return _ORIGINAL_CREATE_ENDPOINT(self, *args, **kwargs)
 
 
 def _modify_vpc_endpoint(self, vpc_id, **changes):
     endpoint = self.describe_vpc_endpoints(vpc_end_point_ids=[vpc_id])[0]
+    if changes.get("add_subnets"):
+        detail = _offered_service(self, endpoint.service_name, "Interface")
+        if detail is not None:
+            _require_offered_zones(self, detail, changes["add_subnets"])
     _ORIGINAL_MODIFY_ENDPOINT(self, vpc_id=vpc_id, **changes)
     add_route_tables, remove_route_tables = changes.get("add_route_tables"), changes.get("remove_route_tables")
     prefix_list = endpoint.destination_prefix_list_id

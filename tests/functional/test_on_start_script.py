@@ -46,20 +46,31 @@ def variables(**overrides):
 
 
 def render(**overrides):
-    """Render like the template module: Ansible's filters on Jinja2, trim_blocks, undefined fails."""
+    """Render like the template module: Ansible's and the collection's filters on Jinja2, trim_blocks,
+    undefined fails."""
     from ansible.plugins.filter.core import FilterModule
+    from ansible_collections.secure_sagemaker.notebooks.plugins.filter.notebooks import FilterModule as Ours
 
     environment = jinja2.Environment(trim_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     for name, function in FilterModule().filters().items():
         environment.filters.setdefault(name, function)  # Jinja2's own default() copes with undefined
+    for name, function in Ours().filters().items():
+        environment.filters["secure_sagemaker.notebooks." + name] = function
     return environment.from_string(TEMPLATE.read_text()).render(**variables(**overrides))
 
 
 STANDINS = {
     "aws": """#!/bin/bash
 printf '%s\\n' "$*" >>"$SANDBOX/calls/aws"
-if [[ -n ${SANDBOX_AWS_FAIL:-} ]]; then echo "fatal error: Could not connect to the endpoint URL" >&2; exit 1; fi
+# SANDBOX_AWS_FAIL: every copy fails; SANDBOX_AWS_FAILURES=N: the first N copies fail.
+calls=$(grep -c . "$SANDBOX/calls/aws")
+if [[ -n ${SANDBOX_AWS_FAIL:-} || $calls -le ${SANDBOX_AWS_FAILURES:-0} ]]; then
+    echo "fatal error: Could not connect to the endpoint URL" >&2; exit 1
+fi
 cp "$SANDBOX/s3-object" "${!#}"
+""",
+    "sleep": """#!/bin/bash
+printf '%s\\n' "$*" >>"$SANDBOX/calls/sleep"
 """,
     "systemctl": """#!/bin/bash
 printf '%s\\n' "$*" >>"$SANDBOX/calls/systemctl"
@@ -93,6 +104,7 @@ class Sandbox:
             (self.root / "run/systemd/system").mkdir(parents=True)
         self._tool("aws", STANDINS["aws"])
         self._tool("systemctl", STANDINS["systemctl"])
+        self._tool("sleep", STANDINS["sleep"])
         if crontab:
             self._tool("crontab", STANDINS["crontab"])
         if python3:
@@ -216,6 +228,7 @@ def test_on_start_values_are_quoted_and_validated(tmp_path):
         ({"idle_seconds": 0}, "idle_seconds must be a whole number greater than 0"),
         ({"autostop_sha256": "abc"}, "autostop_sha256 is not a hex SHA-256 digest"),
         ({"sagemaker_endpoint_url": "https://x/%s y"}, "sagemaker_endpoint_url is not a plain URL"),
+        ({"s3_endpoint_url": "http://s3.eu-west-3.amazonaws.com"}, "s3_endpoint_url is not a plain https URL"),
         ({"autostop_log": "relative.log"}, "autostop_log must be an absolute path"),
     ]:
         result = sandbox.run(render(**overrides))
@@ -226,6 +239,32 @@ def test_on_start_values_are_quoted_and_validated(tmp_path):
 
 
 # --- the script at work ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "region, url",
+    [
+        ("cn-north-1", "https://s3.cn-north-1.amazonaws.com.cn"),
+        ("cn-northwest-1", "https://s3.cn-northwest-1.amazonaws.com.cn"),
+        ("us-gov-west-1", "https://s3.us-gov-west-1.amazonaws.com"),
+        ("eu-west-1", "https://s3.eu-west-1.amazonaws.com"),
+    ],
+)
+def test_on_start_copies_through_the_s3_endpoint_of_the_regions_partition(tmp_path, region, url):
+    """The S3 URL comes from the collection's one partition table (arn.service_host), not the script."""
+    sandbox = Sandbox(tmp_path)
+    result = sandbox.run(render(region=region, sagemaker_endpoint_url=None))
+    assert result.returncode == 0, result.stdout + result.stderr
+    (download,) = sandbox.calls("aws")
+    assert f"--region {region} --endpoint-url {url} " in download
+
+
+def test_on_start_takes_an_s3_endpoint_url(tmp_path):
+    sandbox = Sandbox(tmp_path)
+    result = sandbox.run(render(s3_endpoint_url="https://bucket.vpce-0abc-123.s3.eu-west-3.vpce.amazonaws.com"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    (download,) = sandbox.calls("aws")
+    assert "--endpoint-url https://bucket.vpce-0abc-123.s3.eu-west-3.vpce.amazonaws.com " in download
 
 
 def test_on_start_systemd_path_installs_the_verified_script_and_a_timer(tmp_path):
@@ -305,6 +344,8 @@ def test_on_start_refuses_a_copy_with_another_hash(tmp_path):
     assert not sandbox.installed.exists()
     assert sandbox.leftovers() == []
     assert sandbox.calls("systemctl") == [] and sandbox.calls("crontab") == []
+    # A tampered object stays tampered: it is not fetched again, the start fails at once.
+    assert len(sandbox.calls("aws")) == 1 and sandbox.calls("sleep") == []
 
 
 def test_on_start_refuses_a_copy_its_python_cannot_compile(tmp_path):
@@ -319,12 +360,28 @@ def test_on_start_refuses_a_copy_its_python_cannot_compile(tmp_path):
 
 
 def test_on_start_fails_when_the_bucket_cannot_be_read(tmp_path):
+    """Four copies, 5, 15 and 30 s apart, each under a 45 s timeout: 230 s at worst, inside the
+    platform's 5 minutes; then the start fails rather than run a notebook without its auto-stop."""
     sandbox = Sandbox(tmp_path, systemd=True, jse=True)
     result = sandbox.run(render(), SANDBOX_AWS_FAIL="1")
     assert result.returncode == 1
     assert "cannot copy s3://nb-artifacts-123456789012/lifecycle-configurations/autostop.py" in result.stdout
+    assert "(4 attempts over about 4 minutes)" in result.stdout
+    assert len(sandbox.calls("aws")) == 4 and sandbox.calls("sleep") == ["5", "15", "30"]
     assert not sandbox.installed.exists() and sandbox.leftovers() == []
     assert sandbox.calls("systemctl") == []
+    script = render()
+    assert script.count("timeout 45 aws s3 cp") == 1 and "for pause in 5 15 30 0; do" in script
+    assert 4 * 45 + 5 + 15 + 30 < 300  # the budget the comment states, inside the platform's limit
+
+
+def test_on_start_copies_again_when_s3_is_out_of_reach_for_a_moment(tmp_path):
+    sandbox = Sandbox(tmp_path, systemd=True, jse=True)
+    result = sandbox.run(render(), SANDBOX_AWS_FAILURES="2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(sandbox.calls("aws")) == 3 and sandbox.calls("sleep") == ["5", "15"]
+    assert result.stdout.count("failed; trying again in") == 2
+    assert sandbox.installed.read_bytes() == AUTOSTOP.read_bytes()
 
 
 def test_on_start_python_choice(tmp_path):

@@ -3,6 +3,9 @@
 """site.yml refuses, before any change, what AWS would refuse only halfway through the run, and fits
 AWS's quotas.
 
+A subnet in a zone where the SageMaker API endpoint service is not offered (DescribeVpcEndpointServices
+lists the zones; CreateVpcEndpoint refuses the others).
+
 A VPC without ``enableDnsHostnames`` (the default of a new VPC): an interface endpoint with private
 DNS needs it and ``enableDnsSupport`` (CreateVpcEndpoint, PrivateDnsEnabled; the emulator refuses the
 endpoint as AWS does, tests/emulator/gaps.py).  Without the check, the security groups and the S3
@@ -34,6 +37,23 @@ def test_a_vpc_without_dns_host_names_is_refused_before_any_change(emulator, net
     assert run.rc != 0
     assert "isolated_notebook_vpc_id" in run.failure and "enableDnsHostnames" in run.failure, run.failure
     assert "enableDnsSupport" not in run.failure.split(" off;")[0]  # only the attribute that is off is named
+    assert run.writes() == {}, run.writes()
+    assert dump(emulator) == before
+
+
+def test_a_subnet_in_a_zone_without_the_sagemaker_api_is_refused_before_any_change(emulator, tmp_path):
+    """The emulator offers the SageMaker API endpoint service in every us-east-1 zone but us-east-1e, and
+    refuses an endpoint there as AWS does (gaps.py); without the check, the security groups and the S3
+    endpoint already existed when CreateVpcEndpoint failed."""
+    emulator.reset()
+    network, _table = vpc_with_private_subnet(emulator.client("ec2"), "10.74", zone=harness.REGION + "e")
+    before = dump(emulator)
+    run = play(emulator, tmp_path, dict(network, **notebook_list(["zone-one"])))
+    assert run.rc != 0
+    assert (
+        "isolated_notebook_subnet_id: com.amazonaws.us-east-1.sagemaker.api is not offered in us-east-1e, the zone of "
+        "subnet %s; choose a subnet in one of us-east-1a, " % network["isolated_notebook_subnet_id"]
+    ) in run.failure, run.failure
     assert run.writes() == {}, run.writes()
     assert dump(emulator) == before
 

@@ -149,13 +149,11 @@ def play(emulator, tmp_path, variables, playbook="site", check=False, timeout=60
 # --- the network a user brings, and reading the state back ----------------------------------------
 
 
-def vpc_with_private_subnet(ec2, cidr_16):
-    """A VPC ``10.N.0.0/16`` with a subnet whose own route table has only the local route."""
+def vpc_with_private_subnet(ec2, cidr_16, zone=REGION + "a"):
+    """A VPC ``10.N.0.0/16`` with a subnet (in ``zone``) whose own route table has only the local route."""
     vpc = ec2.create_vpc(CidrBlock="%s.0.0/16" % cidr_16)["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # private DNS needs it
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="%s.1.0/24" % cidr_16, AvailabilityZone=REGION + "a")["Subnet"][
-        "SubnetId"
-    ]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="%s.1.0/24" % cidr_16, AvailabilityZone=zone)["Subnet"]["SubnetId"]
     table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
     ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
     return {"isolated_notebook_vpc_id": vpc, "isolated_notebook_subnet_id": subnet}, table
@@ -427,15 +425,9 @@ def test_bucket_with_the_legacy_eu_location_is_accepted_in_eu_west_1(fresh, tmp_
     region, prefix, bucket = "eu-west-1", "roleeu", "roleeu-notebook-scripts"
     fresh.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "EU"})
     assert fresh.client("s3").get_bucket_location(Bucket=bucket)["LocationConstraint"] == "EU"
-    ec2 = regional_client(fresh, "ec2", region)
-    vpc = ec2.create_vpc(CidrBlock="10.68.0.0/16")["Vpc"]["VpcId"]
-    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # private DNS needs it
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.68.1.0/24", AvailabilityZone=region + "a")["Subnet"]
-    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-    ec2.associate_route_table(RouteTableId=table, SubnetId=subnet["SubnetId"])
-    variables = {"isolated_notebook_region": region, "isolated_notebook_bucket": bucket,
-                 "isolated_notebook_name_prefix": prefix, "isolated_notebook_vpc_id": vpc,
-                 "isolated_notebook_subnet_id": subnet["SubnetId"]}  # fmt: skip
+    network, _table = vpc_with_private_subnet(regional_client(fresh, "ec2", region), "10.68", zone=region + "a")
+    variables = dict(network, isolated_notebook_region=region, isolated_notebook_bucket=bucket,
+                     isolated_notebook_name_prefix=prefix)  # fmt: skip
     run = play(fresh, tmp_path, dict(variables, **notebook_list([prefix + "-alpha"])))
     assert run.rc == 0, run.output[-5000:]
     assert "is in region" not in run.output
@@ -445,7 +437,41 @@ def test_bucket_with_the_legacy_eu_location_is_accepted_in_eu_west_1(fresh, tmp_
     assert script == (COLLECTION / "files" / "autostop.py").read_bytes()
     assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
     described = sagemaker.describe_notebook_instance(NotebookInstanceName=prefix + "-alpha")
-    assert described["NotebookInstanceStatus"] == "InService" and described["SubnetId"] == subnet["SubnetId"]
+    assert described["NotebookInstanceStatus"] == "InService"
+    assert described["SubnetId"] == network["isolated_notebook_subnet_id"]
+
+
+def test_a_stack_in_china_uses_the_aws_cn_names(fresh, tmp_path):
+    """cn-north-1 (aws-cn): the SageMaker API endpoint service is cn.com.amazonaws.cn-north-1.sagemaker.api
+    (looked up; the emulator names it as AWS does there, gaps.py), ARNs are arn:aws-cn and the on-start
+    script copies through s3.cn-north-1.amazonaws.com.cn; a second run changes nothing."""
+    region, prefix = "cn-north-1", "rolecn"
+    ec2 = regional_client(fresh, "ec2", region)
+    network, _table = vpc_with_private_subnet(ec2, "10.69", zone=region + "a")
+    vpc = network["isolated_notebook_vpc_id"]
+    variables = dict(network, isolated_notebook_region=region, isolated_notebook_bucket=prefix + "-notebook-scripts",
+                     isolated_notebook_name_prefix=prefix)  # fmt: skip
+    variables.update(notebook_list([prefix + "-alpha"]))
+    run = play(fresh, tmp_path, variables)
+    assert run.rc == 0, run.output[-5000:]
+    endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
+    assert sorted((e["ServiceName"], e["VpcEndpointType"]) for e in endpoints) == [
+        ("cn.com.amazonaws.cn-north-1.sagemaker.api", "Interface"), ("com.amazonaws.cn-north-1.s3", "Gateway")
+    ]  # fmt: skip
+    s3 = regional_client(fresh, "s3", region)
+    bucket_policy = json.loads(s3.get_bucket_policy(Bucket=variables["isolated_notebook_bucket"])["Policy"])
+    resources = [r for st in bucket_policy["Statement"] for r in st["Resource"]]
+    assert resources and all(r.startswith("arn:aws-cn:s3:::") for r in resources), resources
+    sagemaker = regional_client(fresh, "sagemaker", region)
+    lcc_name = prefix + "-autostop"
+    config = sagemaker.describe_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName=lcc_name)
+    script = base64.b64decode(config["OnStart"][0]["Content"]).decode()
+    assert "S3_URL=https://s3.cn-north-1.amazonaws.com.cn\n" in script
+    described = sagemaker.describe_notebook_instance(NotebookInstanceName=prefix + "-alpha")
+    assert described["NotebookInstanceStatus"] == "InService"
+    assert described["NotebookInstanceArn"].startswith("arn:aws-cn:sagemaker:cn-north-1:")
+    again = play(fresh, tmp_path, variables)
+    assert again.rc == 0 and again.recap["changed"] == 0, again.output[-5000:]
 
 
 # --- an S3 endpoint the stack did not create is neither taken over nor deleted ---------------------

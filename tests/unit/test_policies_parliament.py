@@ -35,6 +35,7 @@ def documents(region):
         ("s3_read_policy", policies.s3_read_policy(BUCKET, PREFIX, region, KEY % region)),
         ("autostop_policy", policies.autostop_policy(NAMES, region, ACCOUNT)),
         ("trust_policy", policies.trust_policy(ACCOUNT)),
+        ("trust_policy", policies.trust_policy(ACCOUNT, source_account=True)),
         ("s3_endpoint_policy", policies.s3_endpoint_policy(BUCKET, PREFIX, region)),
         ("sagemaker_endpoint_policy", policies.sagemaker_endpoint_policy(NAMES, region, ACCOUNT)),
         ("bucket_policy", policies.bucket_policy(BUCKET, ENDPOINT, ADMINS, region, [CALLER])),
@@ -134,16 +135,11 @@ def test_no_star_action_or_resource(region, name, document):
 
 
 def test_trust_policy_exactly():
-    assert policies.trust_policy(ACCOUNT) == {
+    trust = {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    assert policies.trust_policy(ACCOUNT) == {"Version": "2012-10-17", "Statement": [trust]}
+    assert policies.trust_policy(ACCOUNT, source_account=True) == {
         "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sagemaker.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
-            }
-        ],
+        "Statement": [dict(trust, Condition={"StringEquals": {"aws:SourceAccount": ACCOUNT}})],
     }
 
 

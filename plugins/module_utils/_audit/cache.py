@@ -24,6 +24,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import (
     describe_or_none,
     error_code,
+    lifecycle_config_missing,
     pages,
     snake,
 )
@@ -90,6 +91,7 @@ class ResourceCache:
             try:
                 return describe_or_none(
                     self.clients["sagemaker"].describe_notebook_instance_lifecycle_config,
+                    missing=lifecycle_config_missing,
                     NotebookInstanceLifecycleConfigName=name,
                 )
             except (BotoCoreError, ClientError) as e:

@@ -78,9 +78,9 @@ FINDINGS = {
     ),
     "role-trust-no-source-account": (
         "medium",
-        "The execution role's trust policy has no source-account condition",
-        "Add Condition StringEquals aws:SourceAccount=<account> to the sts:AssumeRole statement "
-        "(confused-deputy protection).",
+        "The execution role's trust policy lets a service other than SageMaker assume it without a source condition",
+        "Remove the other service principal, or add Condition StringEquals aws:SourceAccount=<account> to its "
+        "sts:AssumeRole statement (confused-deputy protection).",
     ),
     "lifecycle-config-missing": (
         "medium",

@@ -141,11 +141,28 @@ def check_identity_policy(document, role, source):
     return found
 
 
+# SageMaker documents a notebook execution role trusted by sagemaker.amazonaws.com with no condition,
+# and its confused-deputy page does not list notebook instances among the features that send
+# aws:SourceAccount/aws:SourceArn (policies.trust_policy): a statement for SageMaker alone is not
+# flagged for lacking them; one that also lets another service in is.
+SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
+
+
+def _sagemaker_only(statement):
+    principal = statement.get("Principal")
+    return (
+        isinstance(principal, dict)
+        and list(principal) == ["Service"]
+        and [str(s).lower() for s in as_list(principal["Service"])] == [SAGEMAKER_PRINCIPAL]
+    )
+
+
 def check_trust_policy(document, role):
-    """Every statement that lets a principal assume the role must name the source account (or ARN)."""
+    """Every statement that lets a service other than SageMaker assume the role must name the source
+    account (or ARN)."""
     found = []
     for statement in statements(document):
-        if not _allows(statement):
+        if not _allows(statement) or _sagemaker_only(statement):
             continue
         actions = [str(a).lower() for a in as_list(statement.get("Action"))]
         if not any(fnmatch.fnmatchcase("sts:assumerole", a) for a in actions):

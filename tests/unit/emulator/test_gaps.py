@@ -28,7 +28,7 @@ def sm(emulator):
 def subnet(emulator):
     ec2 = emulator.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    return ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    return ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
 
 
 def create_lcc(sm, name="lcc", script="echo start", **extra):
@@ -296,7 +296,8 @@ def test_timing_model_phases():
         sm = emulator.client("sagemaker")
         ec2 = emulator.client("ec2")
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")
+        subnet = subnet["Subnet"]["SubnetId"]
         create_notebook(sm, subnet)
         seen = [status(sm)]
         # Transitional states refuse the calls that need a settled state, as on AWS.
@@ -427,7 +428,7 @@ def test_private_dns_needs_both_vpc_dns_attributes(emulator):
     """CreateVpcEndpoint/ModifyVpcEndpoint PrivateDnsEnabled: enableDnsHostnames and enableDnsSupport."""
     ec2 = emulator.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
     service = "com.amazonaws.us-east-1.sagemaker.api"
     with pytest.raises(ClientError) as refused:  # PrivateDnsEnabled defaults to true for AWS services
         ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=service, VpcEndpointType="Interface", SubnetIds=[subnet])
@@ -454,7 +455,7 @@ def network(emulator):
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # private DNS needs it
     tables = [ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"] for _index in range(2)]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
     return ec2, vpc, tables, subnet
 
 
@@ -503,6 +504,63 @@ def test_modify_private_dns_of_interface_endpoint(network):
     assert private_dns() is False
     ec2.modify_vpc_endpoint(VpcEndpointId=endpoint_id, PrivateDnsEnabled=True)
     assert private_dns() is True
+
+
+def offered(ec2, **kwargs):
+    return {(d["ServiceName"], d["ServiceType"][0]["ServiceType"]): d for d in
+            ec2.describe_vpc_endpoint_services(**kwargs)["ServiceDetails"]}  # fmt: skip
+
+
+def test_china_interface_services_are_named_cn_com(emulator):
+    """DescribeVpcEndpointServices in cn-north-1 (aws/aws-cdk#25329): cn.com.amazonaws for most interface
+    services, com.amazonaws for the S3 gateway."""
+    import boto3
+
+    ec2 = boto3.client(
+        "ec2", region_name="cn-north-1", endpoint_url=emulator.url, aws_access_key_id="testing",
+        aws_secret_access_key="testing", verify=emulator.ca_bundle if emulator.tls else None,
+    )  # fmt: skip
+    names = offered(ec2)
+    assert ("cn.com.amazonaws.cn-north-1.sagemaker.api", "Interface") in names
+    assert ("com.amazonaws.cn-north-1.sagemaker.api", "Interface") not in names
+    assert ("com.amazonaws.cn-north-1.s3", "Gateway") in names
+    assert ("cn.com.amazonaws.cn-north-1.s3", "Interface") in names
+    assert ("com.amazonaws.us-east-1.sagemaker.api", "Interface") in offered(emulator.client("ec2"))
+
+
+def test_endpoint_services_filter_by_name_and_type(network):
+    ec2 = network[0]
+    by_name = offered(ec2, Filters=[{"Name": "service-name", "Values": ["com.amazonaws.us-east-1.s3"]}])
+    assert sorted(by_name) == [("com.amazonaws.us-east-1.s3", "Gateway"), ("com.amazonaws.us-east-1.s3", "Interface")]
+    gateways = offered(ec2, Filters=[{"Name": "service-type", "Values": ["Gateway"]}])
+    assert gateways and all(kind == "Gateway" for _name, kind in gateways)
+
+
+def test_create_endpoint_refuses_a_service_not_offered(network):
+    ec2, vpc, tables, _subnet = network
+    for name, kind in (("com.amazonaws.cn-north-1.sagemaker.api", "Interface"),
+                       ("com.amazonaws.us-east-1.sagemaker.api", "Gateway")):  # fmt: skip
+        with pytest.raises(ClientError, match="does not exist") as error:
+            ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=name, VpcEndpointType=kind)
+        assert error.value.response["Error"]["Code"] == "InvalidServiceName"
+    assert ec2.describe_vpc_endpoints()["VpcEndpoints"] == []
+
+
+def test_interface_endpoint_only_in_the_zones_the_service_is_offered_in(network):
+    ec2, vpc, _tables, subnet = network
+    far = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.5.0/24", AvailabilityZone="us-east-1e")["Subnet"]["SubnetId"]
+    name = "com.amazonaws.us-east-1.sagemaker.api"
+    assert "us-east-1e" not in offered(ec2)[(name, "Interface")]["AvailabilityZones"]
+    assert "us-east-1e" in offered(ec2)[("com.amazonaws.us-east-1.s3", "Interface")]["AvailabilityZones"]
+    with pytest.raises(ClientError, match="does not support the availability zone of the subnet: %s" % far) as error:
+        ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=name, VpcEndpointType="Interface", SubnetIds=[subnet, far])
+    assert error.value.response["Error"]["Code"] == "InvalidParameter"
+    assert ec2.describe_vpc_endpoints()["VpcEndpoints"] == []
+    endpoint = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=name, VpcEndpointType="Interface", SubnetIds=[subnet])
+    endpoint_id = endpoint["VpcEndpoint"]["VpcEndpointId"]
+    with pytest.raises(ClientError, match="does not support the availability zone"):
+        ec2.modify_vpc_endpoint(VpcEndpointId=endpoint_id, AddSubnetIds=[far])
+    assert ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"][0]["SubnetIds"] == [subnet]
 
 
 # --- EC2 security group rules on prefix lists ------------------------------------------------------

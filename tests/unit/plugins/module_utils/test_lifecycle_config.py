@@ -14,6 +14,7 @@ from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_ut
     NOTEBOOK_ARN,
     Calls,
     create_notebook,
+    inject,
     lifecycle_config,
     list_configs,
     settle,
@@ -419,6 +420,18 @@ def test_absent_on_a_missing_config_is_no_change(sagemaker):
     configs, _warnings = manager(sagemaker)
     result = configs.ensure(params(state="absent"))
     assert result["changed"] is False and result["arn"] is None and calls.writes(accepted=None) == []
+
+
+@pytest.mark.parametrize("message", ["Lifecycle configuration 'autostop' is gone", "Invalid request", ""])
+def test_a_missing_config_is_recognised_whatever_the_wording(sagemaker, message):
+    """AWS documents no wording for a missing config: any ValidationException on the describe of a
+    valid name means missing, so a create follows (the emulator's own wording is not relied upon)."""
+    inject(sagemaker, "describe_notebook_instance_lifecycle_config", "ValidationException", message)
+    assert lcc.describe(sagemaker, "autostop") is None
+    configs, _warnings = manager(sagemaker)
+    inject(sagemaker, "describe_notebook_instance_lifecycle_config", "ValidationException", message)
+    assert configs.ensure(params(on_start="echo start\n"))["changed"] is True
+    assert list_configs(sagemaker) == ["autostop"]
 
 
 def test_other_aws_errors_are_not_taken_for_missing():

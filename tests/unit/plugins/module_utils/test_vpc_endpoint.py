@@ -14,7 +14,11 @@ import types
 import pytest
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import vpc_endpoint as ve
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError
-from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_utils.clients import Calls, stubbed
+from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_utils.clients import (
+    Calls,
+    retrying,
+    stubbed,
+)
 
 VPC = "vpc-8753e59425527e286"
 RTB1 = "rtb-10e07e36508a8eec2"
@@ -104,9 +108,47 @@ def spec(**overrides):
 # --- validation -----------------------------------------------------------------------------------
 
 
-def test_validate_expands_short_service_with_region():
-    assert spec(service="s3")["service"] == S3
-    assert spec(service="sagemaker.api", vpc_endpoint_type="Interface")["service"] == SAGEMAKER
+def test_validate_lists_the_names_a_short_service_may_have():
+    assert spec(service="s3")["service_names"] == [S3, "cn." + S3]
+    assert spec(service="sagemaker.api", vpc_endpoint_type="Interface")["service_names"] == [
+        SAGEMAKER, "cn." + SAGEMAKER
+    ]  # fmt: skip
+
+
+# --- the service as EC2 offers it -------------------------------------------------------------------
+
+
+def detail(name, kind, zones=("us-east-1a", "us-east-1b")):
+    return {"ServiceName": name, "ServiceType": [{"ServiceType": kind}], "AvailabilityZones": list(zones)}
+
+
+def test_pick_service_takes_the_offered_name_of_that_type():
+    china = [
+        detail("com.amazonaws.cn-north-1.s3", "Gateway"),
+        detail("cn.com.amazonaws.cn-north-1.s3", "Interface"),
+        detail("cn.com.amazonaws.cn-north-1.sagemaker.api", "Interface"),
+    ]
+    assert ve.pick_service(china, "s3", "cn-north-1", "Gateway")["ServiceName"] == "com.amazonaws.cn-north-1.s3"
+    assert ve.pick_service(china, "s3", "cn-north-1", "Interface")["ServiceName"] == "cn.com.amazonaws.cn-north-1.s3"
+    assert ve.pick_service(china, "sagemaker.api", "cn-north-1", "Interface")["ServiceName"] == (
+        "cn.com.amazonaws.cn-north-1.sagemaker.api"
+    )
+    assert ve.pick_service(china, "sagemaker.api", "cn-north-1", "Gateway") is None
+    assert ve.pick_service(china, "ec2", "cn-north-1", "Interface") is None
+    # Where both names were offered, com.amazonaws comes first.
+    both = [detail("cn." + SAGEMAKER, "Interface"), detail(SAGEMAKER, "Interface")]
+    assert ve.pick_service(both, "sagemaker.api", "us-east-1", "Interface")["ServiceName"] == SAGEMAKER
+    # ec2_vpc_endpoint_service_info's snake_case shape, and a full name.
+    snake = [{"service_name": SAGEMAKER, "service_type": [{"service_type": "Interface"}], "availability_zones": []}]
+    assert ve.pick_service(snake, "sagemaker.api", "us-east-1", "Interface") is snake[0]
+    assert ve.pick_service(snake, SAGEMAKER, "us-east-1", "Interface") is snake[0]
+
+
+def test_unsupported_zones():
+    offered = detail(SAGEMAKER, "Interface", ("us-east-1a", "us-east-1b"))
+    assert ve.unsupported_zones(offered, ["us-east-1a", "us-east-1e", "us-east-1e"]) == ["us-east-1e"]
+    assert ve.unsupported_zones(offered, ["us-east-1b"]) == []
+    assert ve.unsupported_zones({"ServiceName": SAGEMAKER}, ["us-east-1e"]) == []  # no list: nothing to judge
 
 
 @pytest.mark.parametrize(
@@ -114,6 +156,7 @@ def test_validate_expands_short_service_with_region():
 )
 def test_validate_keeps_full_service_names(name):
     assert spec(service=name)["service"] == name
+    assert spec(service=name)["service_names"] == [name]
 
 
 def test_validate_short_service_without_region_names_field():
@@ -303,7 +346,10 @@ def net(ec2):
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # private DNS needs it
     tables = [ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"] for _index in range(2)]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i)["Subnet"]["SubnetId"] for i in (1, 2)]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone=zone)["Subnet"]["SubnetId"]
+        for i, zone in ((1, "us-east-1a"), (2, "us-east-1b"))
+    ]
     groups = [ec2.create_security_group(VpcId=vpc, GroupName=n, Description=n)["GroupId"] for n in ("a", "b")]
     return types.SimpleNamespace(
         vpc=vpc, rtb1=tables[0], rtb2=tables[1], subnet1=subnets[0], subnet2=subnets[1], sg1=groups[0], sg2=groups[1]
@@ -476,6 +522,75 @@ def test_interface_create_and_change_groups(ec2, net):
     assert result["diff"]["after"]["security_group_ids"] == [net.sg2]
     assert "route_table_ids" not in result["diff"]["after"]
     assert ve.security_group_ids(described(ec2, created["vpc_endpoint_id"])) == [net.sg2]
+
+
+def china_ec2(emulator):
+    """EC2 of the emulator in cn-north-1 (aws-cn)."""
+    import boto3
+
+    raw = boto3.client(
+        "ec2", region_name="cn-north-1", endpoint_url=emulator.url, aws_access_key_id="testing",
+        aws_secret_access_key="testing", verify=emulator.ca_bundle if emulator.tls else None,
+    )  # fmt: skip
+    return retrying(raw)
+
+
+def test_china_endpoints_take_the_names_ec2_offers(emulator):
+    """In cn-north-1 the SageMaker API is cn.com.amazonaws.cn-north-1.sagemaker.api and the S3 gateway
+    com.amazonaws.cn-north-1.s3: each is looked up, neither is built from the region."""
+    ec2 = china_ec2(emulator)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="cn-north-1a")["Subnet"]["SubnetId"]
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    api = ve.validate(params(vpc_id=vpc, service="sagemaker.api", vpc_endpoint_type="Interface",
+                             subnet_ids=[subnet]), "cn-north-1")  # fmt: skip
+    predicted = ve.ensure_present(ec2, api, check_mode=True)
+    assert predicted["vpc_endpoint"]["service_name"] == "cn.com.amazonaws.cn-north-1.sagemaker.api"
+    created = ve.ensure_present(ec2, api)
+    assert created["vpc_endpoint"]["service_name"] == "cn.com.amazonaws.cn-north-1.sagemaker.api"
+    s3 = ve.validate(params(vpc_id=vpc, service="s3", route_table_ids=[table]), "cn-north-1")
+    gateway = ve.with_prefix_list(ec2, s3, ve.ensure_present(ec2, s3))
+    assert gateway["vpc_endpoint"]["service_name"] == "com.amazonaws.cn-north-1.s3"
+    assert gateway["vpc_endpoint"]["prefix_list_id"].startswith("pl-")
+    described = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
+    assert sorted(e["ServiceName"] for e in described) == [
+        "cn.com.amazonaws.cn-north-1.sagemaker.api", "com.amazonaws.cn-north-1.s3"
+    ]  # fmt: skip
+    # Found again under its real name: nothing changes, nothing is created.
+    assert ve.ensure_present(ec2, api)["changed"] is False
+    assert ve.ensure_absent(ec2, api)["changed"] is True
+
+
+def test_interface_endpoint_in_a_zone_without_the_service_is_refused_before_any_change(ec2, net, emulator):
+    """The emulator offers the SageMaker API in every us-east-1 zone but us-east-1e (gaps.py)."""
+    far = ec2.create_subnet(VpcId=net.vpc, CidrBlock="10.0.9.0/24", AvailabilityZone="us-east-1e")["Subnet"]["SubnetId"]
+    calls = Calls(ec2)
+    wanted = on(net, service="sagemaker.api", vpc_endpoint_type="Interface", subnet_ids=[net.subnet1, far])
+    for check_mode in (True, False):
+        with pytest.raises(
+            NotebooksError,
+            match=r"^subnet_ids: com.amazonaws.us-east-1.sagemaker.api offers no "
+            r"endpoint in us-east-1e, the zone of %s; choose a subnet in one of us-east-1a, " % far,
+        ):
+            ve.ensure_present(ec2, wanted, check_mode=check_mode)
+    assert calls.write_names(accepted=None) == []
+    assert live_ids(ec2) == []
+    # Adding such a subnet to an existing endpoint is refused the same way.
+    ve.ensure_present(ec2, on(net, service="sagemaker.api", vpc_endpoint_type="Interface", subnet_ids=[net.subnet1]))
+    calls.reset()
+    with pytest.raises(NotebooksError, match=r"^subnet_ids: .* offers no endpoint in us-east-1e"):
+        ve.ensure_present(ec2, wanted)
+    assert calls.write_names(accepted=None) == []
+
+
+def test_a_service_ec2_does_not_offer_is_refused_naming_the_field(ec2, net):
+    calls = Calls(ec2)
+    for service, kind in (("sagemaker.api", "Gateway"), ("no-such-service", "Interface"),
+                          ("com.amazonaws.us-east-1.no-such-service", "Interface")):  # fmt: skip
+        with pytest.raises(NotebooksError, match=r"^service: EC2 offers no %s endpoint service named " % kind):
+            ve.ensure_present(ec2, on(net, service=service, vpc_endpoint_type=kind))
+    assert calls.write_names(accepted=None) == []
 
 
 def test_absent_deletes_and_absent_again_is_unchanged(ec2, net):

@@ -98,11 +98,16 @@ def test_role_statements(statement, expected):
 
 
 def test_trust_policy_without_source_account():
-    trust = policies.trust_policy(ACCOUNT)
-    del trust["Statement"][0]["Condition"]
-    [found] = checks.check_role(role(trust_policy=trust))
-    assert found["id"] == "role-trust-no-source-account" and found["severity"] == "medium"
-    assert found["evidence"] == {"role": ROLE, "statement": trust["Statement"][0]}
+    """SageMaker alone without a condition is the collection's default, as SageMaker documents a notebook
+    execution role's trust policy; another service let in without one is flagged."""
+    assert checks.check_role(role(trust_policy=policies.trust_policy(ACCOUNT))) == []
+    assert checks.check_role(role(trust_policy=policies.trust_policy(ACCOUNT, source_account=True))) == []
+    for services in (["sagemaker.amazonaws.com", "ec2.amazonaws.com"], "glue.amazonaws.com"):
+        trust = policies.trust_policy(ACCOUNT)
+        trust["Statement"][0]["Principal"] = {"Service": services}
+        [found] = checks.check_role(role(trust_policy=trust))
+        assert found["id"] == "role-trust-no-source-account" and found["severity"] == "medium"
+        assert found["evidence"] == {"role": ROLE, "statement": trust["Statement"][0]}
 
 
 def test_documents_in_iam_wire_form_are_parsed():
