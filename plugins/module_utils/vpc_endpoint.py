@@ -161,27 +161,25 @@ def not_offered_error(service, region, kind):
     )
 
 
-def resolve_service(ec2, spec):
-    """Look up the service of ``spec`` in DescribeVpcEndpointServices before anything is created:
-    its real name (``spec["service"]``), and, for an interface endpoint, that every subnet's zone
-    is one the service is offered in.  Raises NotebooksError naming the field."""
-    names = spec["service_names"]
-    kind = spec["vpc_endpoint_type"]
-    if len(names) == 1:
+def resolve_service(ec2, service, region, kind, subnet_ids=None):
+    """The name EC2 offers for the short or full ``service`` as a ``kind`` endpoint (looked up in
+    DescribeVpcEndpointServices before anything is created), after checking that every subnet of
+    ``subnet_ids`` is in a zone the service is offered in.  Raises NotebooksError naming the field."""
+    if service.startswith(FULL_SERVICE_PREFIXES):
         # A full name: asked for by name (InvalidServiceName when EC2 does not know it).
         response = describe_or_none(
-            ec2.describe_vpc_endpoint_services, missing=("InvalidServiceName",), ServiceNames=names
+            ec2.describe_vpc_endpoint_services, missing=("InvalidServiceName",), ServiceNames=[service]
         )
         details = (response or {}).get("ServiceDetails") or []
     else:
         by_type = [{"Name": "service-type", "Values": [kind]}]
         details = pages(ec2, "describe_vpc_endpoint_services", "ServiceDetails", Filters=by_type)
-    detail = pick_service(details, spec["service_short"], spec["region"], kind)
+    detail = pick_service(details, service, region, kind)
     if detail is None:
-        raise not_offered_error(spec["service_short"], spec["region"], kind)
-    spec = dict(spec, service=_field(detail, "ServiceName", "service_name"))
-    if kind == "Interface" and spec.get("subnet_ids"):
-        subnets = pages(ec2, "describe_subnets", "Subnets", SubnetIds=list(spec["subnet_ids"]))
+        raise not_offered_error(service, region, kind)
+    name = _field(detail, "ServiceName", "service_name")
+    if kind == "Interface" and subnet_ids:
+        subnets = pages(ec2, "describe_subnets", "Subnets", SubnetIds=list(subnet_ids))
         zones = dict((s["SubnetId"], s.get("AvailabilityZone")) for s in subnets)
         missing = unsupported_zones(detail, zones.values())
         if missing:
@@ -189,14 +187,14 @@ def resolve_service(ec2, spec):
                 "subnet_ids: %s offers no endpoint in %s, the zone of %s; choose a subnet in one of %s "
                 "(DescribeVpcEndpointServices AvailabilityZones). Nothing was changed"
                 % (
-                    spec["service"],
+                    name,
                     ", ".join(missing),
                     ", ".join(sorted(s for s, z in zones.items() if z in missing)),
                     ", ".join(_field(detail, "AvailabilityZones", "availability_zones")),
                 ),
                 field="subnet_ids",
             )
-    return spec
+    return name
 
 
 def parse_policy(policy, field="policy"):
@@ -247,9 +245,9 @@ def validate(params, region):
             "(lower-case letters, digits, '.', '-', '_')",
             service,
         )
-    # Resolved to the name EC2 offers by resolve_service(); until then, the first candidate.
+    # Resolved to the name EC2 offers by resolve_service() before a create; until then, the first candidate.
     spec["service_names"] = service_names(service, region)
-    spec["service_short"] = service
+    spec["service_given"] = service
     spec["service"] = spec["service_names"][0]
     spec["region"] = region
 
@@ -551,7 +549,9 @@ def ensure_present(ec2, spec, check_mode=False, sleep=None):
     """Create or reconcile the one endpoint of ``spec``; return the module result."""
     endpoint = _single(find_endpoints(ec2, spec["vpc_id"], spec["service_names"], spec["vpc_endpoint_type"]), spec)
     if endpoint is None:
-        spec = resolve_service(ec2, spec)
+        kind = spec["vpc_endpoint_type"]
+        service = resolve_service(ec2, spec["service_given"], spec["region"], kind, spec.get("subnet_ids"))
+        spec = dict(spec, service=service)
         if check_mode:
             return _result(True, None, predict_created(spec))
         request = create_request(spec)
@@ -567,8 +567,8 @@ def ensure_present(ec2, spec, check_mode=False, sleep=None):
     changes = plan(endpoint, spec)
     if not has_changes(changes):
         return _result(False, endpoint, endpoint)
-    if changes["modify"].get("AddSubnetIds"):
-        resolve_service(ec2, dict(spec, service_short=endpoint["ServiceName"], service_names=[endpoint["ServiceName"]]))
+    if changes["modify"].get("AddSubnetIds"):  # the zones of the subnets added
+        resolve_service(ec2, endpoint["ServiceName"], spec["region"], "Interface", changes["modify"]["AddSubnetIds"])
     if check_mode:
         return _result(True, endpoint, predict(endpoint, changes))
 

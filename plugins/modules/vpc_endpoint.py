@@ -37,7 +37,10 @@ options:
     description:
       - The endpoint service, either its full name such as V(com.amazonaws.us-east-1.s3) or
         V(com.amazonaws.us-east-1.sagemaker.api), or a short name such as V(s3) or V(sagemaker.api)
-        that is expanded to C(com.amazonaws.<region>.<service>) with the module's region.
+        whose full name is looked up in DescribeVpcEndpointServices in the module's region, among
+        C(com.amazonaws.<region>.<service>) and C(cn.com.amazonaws.<region>.<service>) (most interface
+        services of the China regions), before the endpoint is created.
+      - A service that EC2 does not offer as an endpoint of O(vpc_endpoint_type) is refused before any change.
       - Names starting with V(com.amazonaws.), V(cn.com.amazonaws.) or V(aws.) are taken as full names.
     type: str
     required: true
@@ -72,6 +75,8 @@ options:
     description:
       - The complete set of subnets of an interface endpoint (C(subnet-) ids; AWS allows one per
         availability zone).
+      - A subnet in a zone the service is not offered in (DescribeVpcEndpointServices
+        C(AvailabilityZones)) is refused before any change.
       - When omitted, the subnets of an existing endpoint are left as they are.
       - Only for O(vpc_endpoint_type=Interface).
     type: list
