@@ -25,7 +25,8 @@ start=$SECONDS
 # The full log goes to run1.log; the screen shows the task names and the report. PIPESTATUS[0] is the
 # playbook's own status (grep finding nothing must not fail the demo, a failed run must).
 set +o pipefail
-play | tee "$STATE/run1.log" | grep -E '^(PLAY RECAP|localhost|TASK \[.*\] \*+$)|"(notebooks|restarted|lifecycle_config)"|- demo-'
+# The report's notebook lines are JSON strings, one per line ("demo-alpha: created, ...").
+play 2>&1 | tee "$STATE/run1.log" | grep -E '^(PLAY RECAP|localhost|TASK \[.*\] \*+$)|"(notebooks|restarted|lifecycle_config)"|^ +("demo-|\],?$)|DEPRECATION'
 first=${PIPESTATUS[0]}
 set -o pipefail
 echo "   first run: $((SECONDS - start)) s"

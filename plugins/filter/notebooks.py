@@ -7,7 +7,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import arn, isolation, notebook, policies
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import (
+    arn,
+    caller_policy,
+    isolation,
+    notebook,
+    policies,
+)
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.vpc_endpoint import (
     FAILED_STATES,
     GONE_STATES,
@@ -63,16 +69,20 @@ def unknown_instance_types(instance_types):
 # The tag the role puts on what it shares with other workloads (the VPC endpoints), naming the stack.
 STACK_TAG = "isolated-notebook-stack"
 # (short service, endpoint type) that the role keeps one of per VPC.
-STACK_ENDPOINTS = (("s3", "Gateway"), ("sagemaker.api", "Interface"))
+STACK_ENDPOINTS = (("s3", "Gateway"), ("sagemaker.api", "Interface"), ("logs", "Interface"))
 
 
 def stack_endpoints(endpoints, region, stack):
-    """Sort a VPC's S3 gateway and SageMaker API interface endpoints (ec2_vpc_endpoint_info results)
-    into this stack's (tagged with its name) and others' (untagged, or another stack's)."""
-    wanted = dict((name, kind) for service, kind in STACK_ENDPOINTS for name in service_names(service, region))
+    """Sort a VPC's S3 gateway, SageMaker API and CloudWatch Logs interface endpoints
+    (ec2_vpc_endpoint_info results) into this stack's (tagged with its name) and others' (untagged, or
+    another stack's); each entry names its short service (``name``: s3, sagemaker.api, logs)."""
+    wanted = dict(
+        (name, (service, kind)) for service, kind in STACK_ENDPOINTS for name in service_names(service, region)
+    )
     sorted_out = {"own": [], "other": []}
     for endpoint in endpoints or []:
-        if wanted.get(endpoint.get("service_name")) != endpoint.get("vpc_endpoint_type"):
+        short, kind = wanted.get(endpoint.get("service_name"), (None, None))
+        if kind is None or kind != endpoint.get("vpc_endpoint_type"):
             continue
         if str(endpoint.get("state", "")).lower() in GONE_STATES + FAILED_STATES:
             continue
@@ -82,6 +92,7 @@ def stack_endpoints(endpoints, region, stack):
         owner = tags.get(STACK_TAG)
         entry = {
             "id": endpoint.get("vpc_endpoint_id"),
+            "name": short,
             "service": endpoint.get("service_name"),
             "type": endpoint.get("vpc_endpoint_type"),
             "stack": owner,
@@ -129,11 +140,15 @@ class FilterModule(object):
             "autostop_policy": policies.autostop_policy,
             "autostop_policies": policies.autostop_policies,
             "autostop_policy_names": policies.autostop_policy_names,
+            "notebook_policies": policies.notebook_policies,
             "oversized_policies": oversized_policies,
             "trust_policy": policies.trust_policy,
             "s3_endpoint_policy": policies.s3_endpoint_policy,
             "sagemaker_endpoint_policy": policies.sagemaker_endpoint_policy,
+            "logs_endpoint_policy": policies.logs_endpoint_policy,
             "bucket_policy": policies.bucket_policy,
+            "caller_policy": caller_policy.stack_policy,
+            "audit_policy": caller_policy.audit_policy,
             "unknown_instance_types": unknown_instance_types,
             "stack_endpoints": stack_endpoints,
             "endpoint_service": endpoint_service,

@@ -75,6 +75,36 @@ def notebook_arns(names, region, account):
     return ["arn:%s:sagemaker:%s:%s:notebook-instance/%s" % (partition, region, account, name) for name in spelled]
 
 
+# Lifecycle configuration output (CreateNotebookInstanceLifecycleConfig, SageMaker API reference): "View
+# CloudWatch Logs for notebook instance lifecycle configurations in log group /aws/sagemaker/NotebookInstances
+# in log stream [notebook-instance-name]/[LifecycleConfigHook]"; the hooks are OnCreate and OnStart, so the
+# streams are <name>/LifecycleConfigOnCreate and <name>/LifecycleConfigOnStart.
+LIFECYCLE_LOG_GROUP = "/aws/sagemaker/NotebookInstances"
+LIFECYCLE_LOG_STREAM = "%s/LifecycleConfigOn*"
+
+
+def log_group_arn(group, region, account):
+    """A log group's ARN as IAM policies name it: with the trailing ``:*`` (CloudWatch Logs API
+    reference, LogGroup.arn: "Use this version to refer to the ARN in IAM policies when specifying
+    permissions for most API actions"; only the tagging actions take the form without it)."""
+    return "arn:%s:logs:%s:%s:log-group:%s:*" % (partition_of(region), region, account, group)
+
+
+def lifecycle_log_stream_arns(names, region, account):
+    """ARNs of the lifecycle-configuration log streams of the named notebooks, in the Service
+    Authorization Reference's log-stream form
+    ``arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:${LogStreamName}``.
+
+    One pattern per notebook, ``<name>/LifecycleConfigOn*``: the ``/`` pins the notebook, the prefix its
+    lifecycle hooks (OnCreate, OnStart); two exact ARNs per notebook would halve the fleet that fits
+    IAM's 6,144 characters and the endpoint policy's 20,480.  Whether SageMaker keeps the name's case in
+    the stream name is unverified (it lower-cases it in ARNs): both spellings are listed, as in
+    ``notebook_arns``."""
+    group = "arn:%s:logs:%s:%s:log-group:%s" % (partition_of(region), region, account, LIFECYCLE_LOG_GROUP)
+    spelled = sorted(set(names) | set(name.lower() for name in names))
+    return ["%s:log-stream:%s" % (group, LIFECYCLE_LOG_STREAM % name) for name in spelled]
+
+
 def role_arn(name, account, partition="aws", path="/"):
     return "arn:%s:iam::%s:role%s%s" % (partition, account, path or "/", name)
 

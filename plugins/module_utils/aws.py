@@ -86,8 +86,27 @@ def error_code(error):
     return getattr(error, "response", {}).get("Error", {}).get("Code", "")
 
 
+# How each service says "denied": IAM, STS and S3 AccessDenied, SageMaker AccessDeniedException, EC2
+# UnauthorizedOperation (each API reference's common errors).
+DENIED_CODES = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "Client.UnauthorizedOperation")
+PERMISSIONS_DOC = (
+    "The permissions a run needs are listed in docs/permissions.md of secure_sagemaker.notebooks;"
+    " playbooks/caller_policy.yml writes them for a stack."
+)
+
+
+def is_denied(error):
+    return error_code(error) in DENIED_CODES
+
+
 def error_message(error):
-    return getattr(error, "response", {}).get("Error", {}).get("Message", "") or str(error)
+    """AWS's message; for a denial (which names the principal, action and resource), where the
+    permissions are listed."""
+    message = getattr(error, "response", {}).get("Error", {}).get("Message", "") or str(error)
+    if is_denied(error):
+        operation = getattr(error, "operation_name", "")
+        message = "%s denied (%s): %s %s" % (operation or "call", error_code(error), message, PERMISSIONS_DOC)
+    return message
 
 
 def is_not_found(error):
@@ -184,12 +203,25 @@ def run(module, function, *args, **kwargs):
     NotebooksError (its ``details`` go into the failure result).  Only this calls exit_json and
     fail_json, and it drops ``diff`` when diff mode is off, so main() stays one line."""
     try:
-        result = function(module, *args, **kwargs)
+        try:
+            result = function(module, *args, **kwargs)
+        finally:
+            _no_duplicate_warnings(module)
     except NotebooksError as e:
         module.fail_json(msg=e.msg, **_without_diff(module, e.details))
     except (BotoCoreError, ClientError) as e:
+        if is_denied(e):
+            module.fail_json(msg=error_message(e), error=e.response.get("Error", {}))
         module.fail_json_aws(e, msg="AWS call failed")
     module.exit_json(**_without_diff(module, result))
+
+
+def _no_duplicate_warnings(module):
+    """amazon.aws 10's AnsibleAWSModule copies every warning into the result's ``warnings`` under
+    ansible-core >= 2.19, which core then reports as a deprecated use of ``warnings``; core returns
+    the warnings issued with ``warn()`` itself, so the copy goes."""
+    if getattr(module, "_warnings", None):
+        module._warnings = []
 
 
 def _without_diff(module, result):

@@ -98,17 +98,66 @@ def size(document, kind="managed"):
     return len(json.dumps(document).encode("utf-8"))
 
 
-def autostop_policies(names, region, account, limit=LIMITS["managed"]):
-    """``autostop_policy`` split into as few documents as fit IAM's managed-policy size each; the
-    names (sorted) are kept together in order, so a re-run with the same names gives the same split."""
+def _split(builder, names, region, account, limit):
+    """``builder(names, region, account)`` split into as few documents as fit ``limit`` each; the names
+    (sorted) are kept together in order, so a re-run with the same names gives the same split."""
     groups, current = [], []
     for name in sorted(set(names)):
-        if current and size(autostop_policy(current + [name], region, account)) > limit:
+        if current and size(builder(current + [name], region, account)) > limit:
             groups.append(current)
             current = []
         current.append(name)
     groups.append(current)
-    return [autostop_policy(group, region, account) for group in groups if group]
+    return [builder(group, region, account) for group in groups if group]
+
+
+def autostop_policies(names, region, account, limit=LIMITS["managed"]):
+    """``autostop_policy`` split into as few documents as fit IAM's managed-policy size each."""
+    return _split(autostop_policy, names, region, account, limit)
+
+
+# The CloudWatch Logs calls that write a notebook's lifecycle output.  SageMaker Developer Guide, "How to
+# use SageMaker AI execution roles", section "CreateNotebookInstance API: Execution Role Permissions",
+# lists logs:CreateLogGroup, logs:CreateLogStream, logs:DescribeLogStreams, logs:PutLogEvents and
+# logs:GetLogEvents for the notebook's execution role (on "*"); GetLogEvents reads and is left out.  The
+# Service Authorization Reference for CloudWatch Logs (parliament's copy of it, 1.6.4) gives each its
+# resource type: CreateLogGroup and DescribeLogStreams take a log-group, CreateLogStream and PutLogEvents
+# a log-stream.  So the group-level calls name the one group, the writes name each notebook's streams.
+LOG_GROUP_ACTIONS = ["logs:CreateLogGroup", "logs:DescribeLogStreams"]
+LOG_WRITE_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
+
+
+def lifecycle_log_statements(names, region, account):
+    """Statements that let the named notebooks write their lifecycle output to CloudWatch Logs (group
+    /aws/sagemaker/NotebookInstances, streams <notebook>/LifecycleConfigOnCreate and .../OnStart)."""
+    return [
+        {
+            "Sid": "LifecycleLogGroup",
+            "Effect": "Allow",
+            "Action": list(LOG_GROUP_ACTIONS),
+            "Resource": arn.log_group_arn(arn.LIFECYCLE_LOG_GROUP, region, account),
+        },
+        {
+            "Sid": "WriteLifecycleLogs",
+            "Effect": "Allow",
+            "Action": list(LOG_WRITE_ACTIONS),
+            "Resource": arn.lifecycle_log_stream_arns(names, region, account),
+        },
+    ]
+
+
+def notebook_policy(names, region, account):
+    """Notebook role: the autostop statement and the lifecycle-log statements for these notebooks."""
+    policy = autostop_policy(names, region, account)
+    policy["Statement"].extend(lifecycle_log_statements(names, region, account))
+    return policy
+
+
+def notebook_policies(names, region, account, limit=LIMITS["managed"]):
+    """``notebook_policy`` split into as few documents as fit IAM's managed-policy size each: the role
+    attaches them as its autostop policies (<prefix>-autostop, <prefix>-autostop-2, ...), so every
+    notebook named for a stop is named for its logs in the same document, and the size check counts both."""
+    return _split(notebook_policy, names, region, account, limit)
 
 
 def autostop_policy_names(prefix):
@@ -149,6 +198,22 @@ def sagemaker_endpoint_policy(names, region, account):
     policy = autostop_policy(names, region, account)
     policy["Statement"][0]["Principal"] = "*"
     return policy
+
+
+def logs_endpoint_policy(names, region, account):
+    """CloudWatch Logs interface endpoint: only the lifecycle-log calls of these notebooks go through,
+    for principals of ``account`` (aws:PrincipalAccount; the resources are the account's own).
+
+    An interface endpoint policy is a resource policy and needs a Principal ("Control access to VPC
+    endpoints using endpoint policies", AWS PrivateLink Guide); "*" with the account condition keeps
+    other accounts' credentials from writing through it.  CloudWatch Logs supports endpoint policies
+    ("Using CloudWatch Logs with interface VPC endpoints", whose example allows only
+    logs:CreateLogStream and logs:PutLogEvents)."""
+    statements = lifecycle_log_statements(names, region, account)
+    for statement in statements:
+        statement["Principal"] = "*"
+        statement["Condition"] = {"StringEquals": {"aws:PrincipalAccount": account}}
+    return {"Version": VERSION, "Statement": statements}
 
 
 def bucket_policy(bucket, endpoint_id, admin_principals, region="us-east-1", caller_user_ids=()):

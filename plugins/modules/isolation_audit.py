@@ -29,6 +29,17 @@ description:
     resources, the AWS default policy included; C(s3-endpoint-policy-write) (high) for any action other
     than C(s3:Get*) and C(s3:List*); C(sagemaker-api-endpoint-missing) (medium) when the VPC has no
     C(sagemaker.api) interface endpoint, without which autostop cannot stop the notebook.'
+  - 'Lifecycle output checks (low), for a notebook with a lifecycle configuration, whose hooks write to the log
+    group C(/aws/sagemaker/NotebookInstances), streams C(<notebook>/LifecycleConfigOnStart) and
+    C(<notebook>/LifecycleConfigOnCreate): C(lifecycle-logs-endpoint-missing) when the VPC has no
+    C(logs) interface endpoint with private DNS (with no route out, the only way to CloudWatch Logs);
+    C(lifecycle-logs-blocked) when no egress rule of the notebook''s security groups admits TCP 443 to the
+    endpoint''s group (or to any address range), or no ingress rule of the endpoint''s groups admits it from the
+    notebook''s group or a range overlapping its subnet (prefix lists do not count);
+    C(lifecycle-logs-endpoint-policy) when the endpoint policy does not allow C(logs:CreateLogStream) and
+    C(logs:PutLogEvents) on those streams for the notebook''s role; C(lifecycle-logs-role-denied) when the
+    execution role''s policies do not. An Allow with a condition counts as allowing, a Deny with one as not
+    denying; permission boundaries and organization policies are not read.'
   - 'Execution role checks, over its trust policy, managed and inline policies:
     C(role-wildcard-action) (high) for C(*) or C(<service>:*) actions (C(s3:*) has its own id,
     C(role-s3-full-access), high), C(role-passrole-any) (high) for C(iam:PassRole) on C(*),
@@ -52,7 +63,8 @@ description:
   - 'Cost: one C(DescribeNotebookInstance) per notebook (plus C(ListNotebookInstances) pages when
     O(names) is omitted); subnets, route tables and VPC endpoints are read with one call each for the
     whole fleet, and each distinct role, managed policy, lifecycle configuration, script object and bucket
-    once per run. RV(aws_calls) reports the calls made.'
+    once per run; security groups with one C(DescribeSecurityGroups) call when a VPC of the fleet has a
+    CloudWatch Logs endpoint. RV(aws_calls) reports the calls made.'
   - Supports check mode; the module never changes anything.
 options:
   names:
@@ -81,7 +93,7 @@ extends_documentation_fragment:
 notes:
   - 'Permissions needed: C(sagemaker:ListNotebookInstances), C(sagemaker:DescribeNotebookInstance),
     C(sagemaker:DescribeNotebookInstanceLifecycleConfig), C(ec2:DescribeSubnets),
-    C(ec2:DescribeRouteTables), C(ec2:DescribeVpcEndpoints), C(iam:GetRole),
+    C(ec2:DescribeRouteTables), C(ec2:DescribeVpcEndpoints), C(ec2:DescribeSecurityGroups), C(iam:GetRole),
     C(iam:ListAttachedRolePolicies), C(iam:ListRolePolicies), C(iam:GetRolePolicy), C(iam:GetPolicy),
     C(iam:GetPolicyVersion), C(s3:GetObject) on the script, C(s3:GetBucketPublicAccessBlock),
     C(s3:GetEncryptionConfiguration), C(s3:GetBucketPolicy).'

@@ -67,4 +67,7 @@ def _counting_call(self, environ, start_response):
 
 
 def apply():
+    """Count from here on, in front of whatever serves requests now (gaps.py's own instruments)."""
+    global _ORIGINAL_CALL
+    _ORIGINAL_CALL = DomainDispatcherApplication.__call__
     DomainDispatcherApplication.__call__ = _counting_call

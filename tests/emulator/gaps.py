@@ -16,7 +16,6 @@ import os
 import re
 import threading
 import time
-import urllib.parse
 
 from moto.core.responses import ActionResult, EmptyResult
 from moto.ec2.models.security_groups import GroupedSecurityRuleView, SecurityGroup, SecurityGroupRule
@@ -410,7 +409,9 @@ def apply():
         list_notebook_instance_lifecycle_configs,
     ):
         setattr(responses.SageMakerResponse, handler.__name__, handler)
-    apply_iam_conditions()
+    from tests.emulator import authz
+
+    authz.apply(caller_context)
     apply_iam_policy_size()
     if CONSISTENCY_SECONDS > 0:
         apply_eventual_consistency()
@@ -436,13 +437,17 @@ def _request_context(request, full_url):
     context = {"aws:SecureTransport": "true" if full_url.startswith("https") else "false"}
     credential = re.search(r"Credential=([^/]+)/", request.headers.get("Authorization", ""))
     if credential:
-        from moto.sts.models import sts_backends
-
-        backend = sts_backends[ACCOUNT_ID]["global"]
-        user_id, arn, _account = backend.get_caller_identity(credential.group(1), "us-east-1")
-        context["aws:userid"] = user_id
-        context["aws:PrincipalArn"] = _principal_arn(backend, credential.group(1), arn)
+        context.update(caller_context(credential.group(1)))
     return context
+
+
+def caller_context(access_key_id):
+    """aws:userid and aws:PrincipalArn of the caller that signed with ``access_key_id``."""
+    from moto.sts.models import sts_backends
+
+    backend = sts_backends[ACCOUNT_ID]["global"]
+    user_id, arn, _account = backend.get_caller_identity(access_key_id, "us-east-1")
+    return {"aws:userid": user_id, "aws:PrincipalArn": _principal_arn(backend, access_key_id, arn)}
 
 
 def _principal_arn(sts_backend, access_key_id, arn):
@@ -727,58 +732,7 @@ def _returning(handler):
     return update_descriptions
 
 
-# --- IAM: identity-policy conditions on s3:prefix (request authorization on) ----------------------
-# AWS evaluates an identity policy's Condition against the request: a statement whose condition does
-# not hold does not apply (it neither allows nor denies), and ListBucket (ListObjects/ListObjectsV2)
-# carries the request's ``prefix`` parameter as ``s3:prefix`` (absent when none is given).  moto
-# treats every operator but StringEquals as satisfied, so ``Allow s3:ListBucket if StringLike
-# s3:prefix "scripts/*"`` lets any prefix be listed.  Only statements that name s3:prefix are
-# touched; the rest of moto's evaluation is unchanged.
-
-PREFIX_KEY = "s3:prefix"
-
-
-def _iam_check_action_permitted(self, resource):
-    query = urllib.parse.urlsplit(self._path).query
-    prefixes = urllib.parse.parse_qs(query, keep_blank_values=True).get("prefix")
-    _REQUEST.iam_context = {PREFIX_KEY: prefixes[0]} if prefixes else {}
-    try:
-        return _IAM_ORIGINALS["check_action_permitted"](self, resource)
-    finally:
-        _REQUEST.iam_context = None
-
-
-def _statement_is_action_permitted(self, action, resource="*", principal=None, incoming_condition_values=None):
-    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
-
-    conditions = self._statement.get("Condition") or {}
-    context = getattr(_REQUEST, "iam_context", None)
-    on_prefix = [(op, key, value) for op, keyed in conditions.items() for key, value in keyed.items()
-                 if key == PREFIX_KEY]  # fmt: skip
-    if context is None or not on_prefix:
-        return _IAM_ORIGINALS["is_action_permitted"](self, action, resource, principal, incoming_condition_values)
-    if not all(_condition_holds(op, key, value, context) for op, key, value in on_prefix):
-        return PermissionResult.NEUTRAL
-    rest = {op: {k: v for k, v in keyed.items() if k != PREFIX_KEY} for op, keyed in conditions.items()}
-    statement = dict(self._statement, Condition={op: keyed for op, keyed in rest.items() if keyed})
-    if not statement["Condition"]:
-        del statement["Condition"]
-    return _IAM_ORIGINALS["is_action_permitted"](
-        IAMPolicyStatement(statement), action, resource, principal, incoming_condition_values
-    )
-
-
-def apply_iam_conditions():
-    """Install the s3:prefix condition patch (idempotent; apply() calls it)."""
-    from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase
-
-    if _IAM_ORIGINALS:
-        return
-    _IAM_ORIGINALS["check_action_permitted"] = IAMRequestBase.check_action_permitted
-    _IAM_ORIGINALS["is_action_permitted"] = IAMPolicyStatement.is_action_permitted
-    IAMRequestBase.check_action_permitted = _iam_check_action_permitted
-    IAMPolicyStatement.is_action_permitted = _statement_is_action_permitted
-
+# --- IAM: identity policies are evaluated by authz.py (resources, conditions, implied actions) ---
 
 _IAM_ORIGINALS = {}
 

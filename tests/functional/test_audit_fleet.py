@@ -124,10 +124,51 @@ def test_role_built_stack_audits_clean_and_drift_is_found(emulator, tmp_path):
     assert "2 notebooks in us-east-1: 0 isolated, 2 not isolated; findings: 2 high, 0 medium, 0 low" in last
     assert "findings reach audit_fail_on=low" in last
 
+    # Drift of the lifecycle output's way out: the notebook group loses its egress to the CloudWatch Logs
+    # endpoint's group, and the endpoint's policy is replaced by one that lets other streams through.
+    groups = {g["GroupName"]: g for g in ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}])["SecurityGroups"]}  # fmt: skip
+    notebooks_group, logs_group = groups["auditrole-notebooks"], groups["auditrole-cloudwatch-logs"]
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [notebooks_group["GroupId"]]}])
+    to_logs = [r["SecurityGroupRuleId"] for r in rules["SecurityGroupRules"] if r["IsEgress"]
+               and (r.get("ReferencedGroupInfo") or {}).get("GroupId") == logs_group["GroupId"]]  # fmt: skip
+    assert len(to_logs) == 1, rules
+    ec2.revoke_security_group_egress(GroupId=notebooks_group["GroupId"], SecurityGroupRuleIds=to_logs)
+    logs_endpoint = ec2.describe_vpc_endpoints(Filters=[
+        {"Name": "vpc-id", "Values": [vpc]}, {"Name": "service-name", "Values": ["com.amazonaws.%s.logs" % REGION]}
+    ])["VpcEndpoints"][0]  # fmt: skip
+    other = policies_module().logs_endpoint_policy(
+        ["someone-else"], REGION, emulator.client("sts").get_caller_identity()["Account"]
+    )
+    ec2.modify_vpc_endpoint(VpcEndpointId=logs_endpoint["VpcEndpointId"], PolicyDocument=json.dumps(other))
+    rc, output = playbook("audit", emulator, tmp_path, audit_vars)
+    assert rc != 0, output[-3000:]
+    result, _markdown = report(tmp_path)
+    for entry in result["notebooks"]:
+        found = {f["id"]: f for f in entry["findings"]}
+        assert sorted(found) == ["lifecycle-logs-blocked", "lifecycle-logs-endpoint-policy", "subnet-egress-route"]
+        assert found["lifecycle-logs-blocked"]["severity"] == "low"
+        assert found["lifecycle-logs-blocked"]["evidence"] == {
+            "vpc_endpoint_id": logs_endpoint["VpcEndpointId"], "blocked": ["egress"],
+            "notebook_security_groups": [notebooks_group["GroupId"]],
+            "endpoint_security_groups": [logs_group["GroupId"]]}  # fmt: skip
+        assert found["lifecycle-logs-endpoint-policy"]["evidence"]["denied"] == [
+            {"action": action, "resource": "arn:aws:logs:%s:%s:log-group:/aws/sagemaker/NotebookInstances:log-stream:"
+             "%s/LifecycleConfigOnStart" % (REGION, entry["arn"].split(":")[4], entry["name"])}
+            for action in ("logs:CreateLogStream", "logs:PutLogEvents")]  # fmt: skip
+    assert result["aws_calls_by_operation"]["ec2"]["DescribeSecurityGroups"] == 1
+
+
+def policies_module():
+    import importlib
+
+    return importlib.import_module("ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.policies")
+
 
 def build_fleet(emulator, size):
-    """``size`` compliant notebooks in two subnets (two route tables) of one VPC, sharing the S3 and
-    SageMaker API endpoints, one role, one lifecycle configuration and one script bucket."""
+    """``size`` compliant notebooks in two subnets (two route tables) of one VPC, sharing the S3,
+    SageMaker API and CloudWatch Logs endpoints, one role, one lifecycle configuration and one script
+    bucket."""
     import importlib
 
     policies = importlib.import_module("ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.policies")
@@ -145,9 +186,18 @@ def build_fleet(emulator, size):
     )["VpcEndpoint"]["VpcEndpointId"]  # fmt: skip
     ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.%s.sagemaker.api" % REGION,
                             VpcEndpointType="Interface", SubnetIds=[subnet_a], SecurityGroupIds=[group])  # fmt: skip
+    names = ["fleet-%02d" % i for i in range(size)]
+    caller = emulator.client("sts").get_caller_identity()
+    # The lifecycle output's way to CloudWatch Logs (the notebook group keeps AWS's default egress).
+    logs_group = ec2.create_security_group(VpcId=vpc, GroupName="fleet-logs", Description="fleet")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=logs_group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [{"GroupId": group}]}])  # fmt: skip
+    logs_policy = policies.logs_endpoint_policy(names, REGION, caller["Account"])
+    ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.%s.logs" % REGION, VpcEndpointType="Interface",
+                            SubnetIds=[subnet_a], SecurityGroupIds=[logs_group], PrivateDnsEnabled=True,
+                            PolicyDocument=json.dumps(logs_policy))  # fmt: skip
 
     script = (COLLECTION / "files" / "autostop.py").read_bytes()
-    caller = emulator.client("sts").get_caller_identity()
     s3.create_bucket(Bucket=bucket)
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=dict.fromkeys(
         ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True))  # fmt: skip
@@ -157,12 +207,13 @@ def build_fleet(emulator, size):
         policies.bucket_policy(bucket, endpoint, [arn.principal_arn(caller["Arn"])])))  # fmt: skip
     s3.put_object(Bucket=bucket, Key=prefix + "autostop.py", Body=script)
 
-    names = ["fleet-%02d" % i for i in range(size)]
     iam.create_role(
         RoleName="fleet-notebook", AssumeRolePolicyDocument=json.dumps(policies.trust_policy(caller["Account"]))
     )
-    for name, document in (("fleet-s3-read", policies.s3_read_policy(bucket, prefix)),
-                           ("fleet-autostop", policies.autostop_policy(names, REGION, caller["Account"]))):  # fmt: skip
+    # The role's per-notebook policies, split as the role splits them (two for 50 names).
+    stop = policies.notebook_policies(names, REGION, caller["Account"])
+    for name, document in [("fleet-s3-read", policies.s3_read_policy(bucket, prefix))] + [
+            ("fleet-autostop-%d" % n, document) for n, document in enumerate(stop, 1)]:  # fmt: skip
         arn = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))["Policy"]["Arn"]
         iam.attach_role_policy(RoleName="fleet-notebook", PolicyArn=arn)
     on_start = "\n".join([
@@ -205,15 +256,15 @@ def test_fleet_of_50_costs_one_describe_each_and_constant_shared_calls(emulator,
         # One describe per notebook; one list page (100 per page) and one lifecycle config.
         "sagemaker": {"DescribeNotebookInstance": FLEET, "ListNotebookInstances": 1,
                       "DescribeNotebookInstanceLifecycleConfig": 1},
-        # Two subnets, two route tables, one VPC: one call each for the whole fleet.
-        "ec2": {"DescribeSubnets": 1, "DescribeRouteTables": 1, "DescribeVpcEndpoints": 1},
-        # One role with two managed policies.
-        "iam": {"GetRole": 1, "ListAttachedRolePolicies": 1, "ListRolePolicies": 1, "GetPolicy": 2,
-                "GetPolicyVersion": 2},
+        # Two subnets, two route tables, one VPC, two security groups: one call each for the whole fleet.
+        "ec2": {"DescribeSubnets": 1, "DescribeRouteTables": 1, "DescribeVpcEndpoints": 1, "DescribeSecurityGroups": 1},
+        # One role with three managed policies.
+        "iam": {"GetRole": 1, "ListAttachedRolePolicies": 1, "ListRolePolicies": 1, "GetPolicy": 3,
+                "GetPolicyVersion": 3},
         # One script object and one bucket.
         "s3": {"GetObject": 1, "GetPublicAccessBlock": 1, "GetBucketEncryption": 1, "GetBucketPolicy": 1},
     }  # fmt: skip
-    assert result["aws_calls"] == {"ec2": 3, "iam": 7, "s3": 4, "sagemaker": FLEET + 2}
+    assert result["aws_calls"] == {"ec2": 4, "iam": 9, "s3": 4, "sagemaker": FLEET + 2}
     if counting:
         # The emulator saw exactly those calls (the play makes no other AWS call); it names S3
         # operations by method and sub-resource, so S3 is compared by total.

@@ -155,6 +155,12 @@ def dump_state(emulator, keep_times=False):
         (g for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default"),
         key=lambda g: g["GroupName"],
     )
+    # EC2 lists the peers of one protocol and port range in one permission, in the order the rules were
+    # added (a run killed between them adds them in another): order them by their stable description.
+    for group in state["security_groups"]:
+        for permission in group["IpPermissions"] + group["IpPermissionsEgress"]:
+            permission["UserIdGroupPairs"] = sorted(permission.get("UserIdGroupPairs") or [],
+                                                    key=lambda p: p.get("Description", ""))  # fmt: skip
     for policy in iam.list_policies(Scope="Local")["Policies"]:
         versions = iam.list_policy_versions(PolicyArn=policy["Arn"])["Versions"]
         default = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
@@ -361,10 +367,12 @@ def test_killed_runs_then_a_full_run_converge_without_duplicates(emulator, refer
     assert rc == 0, output[-4000:]
     state = dump_state(emulator)
     assert sorted(e["ServiceName"] for e in state["vpc_endpoints"]) == [
-        "com.amazonaws.%s.s3" % REGION, "com.amazonaws.%s.sagemaker.api" % REGION]  # fmt: skip
+        "com.amazonaws.%s.logs" % REGION, "com.amazonaws.%s.s3" % REGION,
+        "com.amazonaws.%s.sagemaker.api" % REGION]  # fmt: skip
     assert [r["role"]["RoleName"] for r in state["iam_roles"]] == ["faults-notebook"]
     assert sorted((p["name"], p["versions"]) for p in state["iam_policies"]) == [
         ("faults-autostop", 1), ("faults-s3-read", 1)]  # fmt: skip
-    assert [g["GroupName"] for g in state["security_groups"]] == ["faults-notebooks", "faults-sagemaker-api"]
+    assert sorted(g["GroupName"] for g in state["security_groups"]) == [
+        "faults-cloudwatch-logs", "faults-notebooks", "faults-sagemaker-api"]  # fmt: skip
     assert [c["NotebookInstanceLifecycleConfigName"] for c in state["lifecycle_configs"]] == ["faults-autostop"]
     assert normalized(state) == reference

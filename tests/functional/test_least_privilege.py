@@ -1,7 +1,7 @@
 # Copyright: secure_sagemaker.notebooks contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Least privilege, proved by the emulator's request authorization (moto checks each request's
-signature and the caller's IAM policies; resource ARNs count for S3 and IAM, see FACTS.md).
+signature; tests/emulator/authz.py evaluates the caller's IAM policies as AWS documents it).
 
 An IAM user holding exactly the notebook role's two managed policies (built by policies.py, as the
 role writes them) stands in for the notebook; an admin user stands in for the admin principals of

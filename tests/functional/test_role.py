@@ -11,12 +11,16 @@
   IAM policy and the SageMaker endpoint policy name it;
 - a new idle time rewrites the on-start script; the running notebooks restart (and end InService),
   a stopped one stays stopped;
+- the lifecycle output has a way to CloudWatch Logs: a logs interface endpoint with private DNS whose
+  policy allows exactly the lifecycle-log writes of the stack's notebooks, its own security group
+  admitting HTTPS from the notebook group, the notebook group's egress to it, and the writes in the
+  notebook role's policies; a second run changes nothing;
 - teardown removes notebooks, lifecycle configuration, endpoints, IAM role and policies and the
   security groups, keeps the bucket and its script; ``isolated_notebook_delete_bucket`` removes it.
 
 Each playbook run costs 30-90 s on a 2-core machine, so the converged stack is built once and the
 scenarios run in this file's order, each on the state the previous one left (module-scoped
-fixtures chain them: converged -> checked -> grown -> idle_changed -> torn_down -> bucket_deleted).
+fixtures chain them: converged -> rerun -> checked -> grown -> idle_changed -> torn_down -> bucket_deleted).
 """
 
 import base64
@@ -41,7 +45,8 @@ SCRIPT_KEY = "lifecycle-configurations/autostop.py"
 LCC = PREFIX + "-autostop"
 ROLE = PREFIX + "-notebook"
 POLICIES = (PREFIX + "-s3-read", PREFIX + "-autostop")
-GROUPS = (PREFIX + "-notebooks", PREFIX + "-sagemaker-api")
+GROUPS = (PREFIX + "-notebooks", PREFIX + "-sagemaker-api", PREFIX + "-cloudwatch-logs")
+LOG_STREAMS = "arn:aws:logs:%s:%s:log-group:/aws/sagemaker/NotebookInstances:log-stream:" % (REGION, ACCOUNT)
 FIRST = ["roletest-alpha", "roletest-beta"]
 ADDED = "roletest-gamma"
 NEW_IDLE = 1800
@@ -224,16 +229,24 @@ def policy_document(emulator, name):
     return iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
 
 
-def notebooks_named_by(document):
-    """Notebook names in the Resource ARNs of a policy document (lower-cased: ARNs of either case count)."""
-    names = set()
+def notebooks_named_by(document, kind="sagemaker"):
+    """Notebook names in the Resource ARNs of a policy document (lower-cased: ARNs of either case count):
+    of the notebook ARNs (``kind`` sagemaker) or of the lifecycle log streams (``kind`` logs); any other
+    resource must be the lifecycle log group itself."""
+    names = {"sagemaker": set(), "logs": set()}
     for statement in document["Statement"]:
         resources = statement.get("Resource", [])
         for arn in [resources] if isinstance(resources, str) else resources:
             prefix = "arn:aws:sagemaker:%s:%s:notebook-instance/" % (REGION, ACCOUNT)
-            assert arn.startswith(prefix), "a resource outside this account, region and kind: %s" % arn
-            names.add(arn[len(prefix) :].lower())
-    return names
+            if arn.startswith(prefix):
+                names["sagemaker"].add(arn[len(prefix) :].lower())
+            elif arn.startswith(LOG_STREAMS):
+                stream = arn[len(LOG_STREAMS) :]
+                assert stream.endswith("/LifecycleConfigOn*"), "not a lifecycle stream: %s" % arn
+                names["logs"].add(stream.split("/")[0].lower())
+            else:
+                assert arn == LOG_STREAMS.split(":log-stream:")[0] + ":*", "a resource outside the stack: %s" % arn
+    return names[kind]
 
 
 def on_start_script(emulator):
@@ -279,7 +292,15 @@ def converged(fresh, network, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def checked(fresh, network, converged, tmp_path_factory):
+def rerun(fresh, network, converged, tmp_path_factory):
+    """The same run again on the converged stack."""
+    before = dump(fresh)
+    run = play(fresh, tmp_path_factory.mktemp("rerun"), dict(network, **notebook_list(FIRST)))
+    return run, before, dump(fresh)
+
+
+@pytest.fixture(scope="module")
+def checked(fresh, network, rerun, tmp_path_factory):
     before = dump(fresh)
     run = play(fresh, tmp_path_factory.mktemp("check"), dict(network, **notebook_list(FIRST)), check=True)
     return run, before, dump(fresh)
@@ -456,8 +477,13 @@ def test_a_stack_in_china_uses_the_aws_cn_names(fresh, tmp_path):
     assert run.rc == 0, run.output[-5000:]
     endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
     assert sorted((e["ServiceName"], e["VpcEndpointType"]) for e in endpoints) == [
-        ("cn.com.amazonaws.cn-north-1.sagemaker.api", "Interface"), ("com.amazonaws.cn-north-1.s3", "Gateway")
+        ("cn.com.amazonaws.cn-north-1.sagemaker.api", "Interface"), ("com.amazonaws.cn-north-1.logs", "Interface"),
+        ("com.amazonaws.cn-north-1.s3", "Gateway")
     ]  # fmt: skip
+    logs = [e for e in endpoints if e["ServiceName"].endswith(".logs")][0]
+    resources = [r for s in json.loads(logs["PolicyDocument"])["Statement"] for r in
+                 ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])]  # fmt: skip
+    assert resources and all(r.startswith("arn:aws-cn:logs:cn-north-1:") for r in resources), resources
     s3 = regional_client(fresh, "s3", region)
     bucket_policy = json.loads(s3.get_bucket_policy(Bucket=variables["isolated_notebook_bucket"])["Policy"])
     resources = [r for st in bucket_policy["Statement"] for r in st["Resource"]]
@@ -516,6 +542,81 @@ def test_teardown_leaves_other_endpoints_even_on_a_routed_subnet(fresh, tmp_path
         "available"
     ]
     assert run.count("ec2", "DeleteVpcEndpoints") == 0
+
+
+# --- the lifecycle output's way to CloudWatch Logs -------------------------------------------------
+
+
+def security_group(emulator, vpc, name):
+    found = emulator.client("ec2").describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": [name]}]
+    )["SecurityGroups"]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def https_rules(rules):
+    """(protocol, from, to, kind, peer) of security group rules, one per peer (EC2 lists the peers of
+    one protocol and port range in one IpPermission)."""
+    found = []
+    for rule in rules:
+        head = (rule["IpProtocol"], rule.get("FromPort"), rule.get("ToPort"))
+        for key, field, kind in (("UserIdGroupPairs", "GroupId", "group"),
+                                 ("PrefixListIds", "PrefixListId", "prefix list"),
+                                 ("IpRanges", "CidrIp", "range"), ("Ipv6Ranges", "CidrIpv6", "range")):  # fmt: skip
+            found.extend(head + (kind, peer[field]) for peer in rule.get(key) or [])
+    return sorted(found)
+
+
+def test_converged_stack_has_the_logs_endpoint_with_exactly_the_lifecycle_log_policy(fresh, network, converged):
+    vpc = network["isolated_notebook_vpc_id"]
+    logs = endpoint(fresh, vpc, "com.amazonaws.%s.logs" % REGION)
+    assert logs["VpcEndpointType"] == "Interface" and logs["State"].lower() == "available"
+    assert logs["PrivateDnsEnabled"] is True
+    assert logs["SubnetIds"] == [network["isolated_notebook_subnet_id"]]
+    assert {t["Key"]: t["Value"] for t in logs["Tags"]}["isolated-notebook-stack"] == PREFIX
+    streams = [LOG_STREAMS + "%s/LifecycleConfigOn*" % name for name in sorted(FIRST)]
+    condition = {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}
+    assert json.loads(logs["PolicyDocument"]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "LifecycleLogGroup", "Effect": "Allow", "Principal": "*", "Condition": condition,
+             "Action": ["logs:CreateLogGroup", "logs:DescribeLogStreams"],
+             "Resource": LOG_STREAMS.split(":log-stream:")[0] + ":*"},
+            {"Sid": "WriteLifecycleLogs", "Effect": "Allow", "Principal": "*", "Condition": condition,
+             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": streams},
+        ],
+    }  # fmt: skip
+    # Its own group admits HTTPS from the notebooks only, and the notebook group's egress reaches it.
+    notebooks_group = security_group(fresh, vpc, GROUPS[0])
+    logs_group = security_group(fresh, vpc, GROUPS[2])
+    assert [g["GroupId"] for g in logs["Groups"]] == [logs_group["GroupId"]]
+    assert https_rules(logs_group["IpPermissions"]) == [("tcp", 443, 443, "group", notebooks_group["GroupId"])]
+    assert logs_group["IpPermissionsEgress"] == []
+    api_group = security_group(fresh, vpc, GROUPS[1])
+    egress = https_rules(notebooks_group["IpPermissionsEgress"])
+    assert [r for r in egress if r[3] == "group"] == sorted(
+        [("tcp", 443, 443, "group", logs_group["GroupId"]), ("tcp", 443, 443, "group", api_group["GroupId"])]
+    )
+    # The third: HTTPS to S3's prefix list (through the gateway endpoint); nothing else.
+    assert [r[:4] for r in egress if r[3] != "group"] == [("tcp", 443, 443, "prefix list")]
+    assert notebooks_group["IpPermissions"] == []
+
+
+def test_notebook_role_may_write_exactly_its_notebooks_lifecycle_streams(fresh, converged):
+    document = policy_document(fresh, POLICIES[1])
+    assert notebooks_named_by(document, "logs") == {n.lower() for n in FIRST}
+    assert notebooks_named_by(document) == {n.lower() for n in FIRST}
+    writes = [s for s in document["Statement"] if s.get("Sid") == "WriteLifecycleLogs"]
+    assert [s["Action"] for s in writes] == [["logs:CreateLogStream", "logs:PutLogEvents"]]
+
+
+def test_a_second_run_changes_nothing(rerun):
+    run, before, after = rerun
+    assert run.rc == 0, run.output[-5000:]
+    assert run.recap["changed"] == 0, run.output[-5000:]
+    assert run.writes() == {}, run.writes()
+    assert after == before
 
 
 # --- 6. check mode on the converged stack ---------------------------------------------------------
@@ -580,8 +681,11 @@ def test_added_notebook_leaves_the_others_untouched(fresh, grown):
 def test_added_notebook_is_named_by_the_autostop_and_endpoint_policies(fresh, network, grown):
     everyone = {n.lower() for n in FIRST + [ADDED]}
     assert notebooks_named_by(policy_document(fresh, POLICIES[1])) == everyone
+    assert notebooks_named_by(policy_document(fresh, POLICIES[1]), "logs") == everyone
     api = endpoint(fresh, network["isolated_notebook_vpc_id"], "com.amazonaws.%s.sagemaker.api" % REGION)
     assert notebooks_named_by(json.loads(api["PolicyDocument"])) == everyone
+    logs = endpoint(fresh, network["isolated_notebook_vpc_id"], "com.amazonaws.%s.logs" % REGION)
+    assert notebooks_named_by(json.loads(logs["PolicyDocument"]), "logs") == everyone
     # IAM keeps one version of the policy (the cap is five).
     arn = "arn:aws:iam::%s:policy/%s" % (ACCOUNT, POLICIES[1])
     assert len(fresh.client("iam").list_policy_versions(PolicyArn=arn)["Versions"]) == 1
@@ -628,7 +732,7 @@ def test_teardown_removes_the_stack(fresh, network, torn_down):
     vpc = network["isolated_notebook_vpc_id"]
     # AWS lists a deleted endpoint for a while, with State "deleted".
     endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
-    assert len(endpoints) == 2, endpoints
+    assert sorted(e["ServiceName"].rsplit(".", 1)[-1] for e in endpoints) == ["api", "logs", "s3"], endpoints
     assert {e["State"].lower() for e in endpoints} == {"deleted"}, endpoints
     assert missing(iam.get_role, "NoSuchEntity", RoleName=ROLE)
     for name in POLICIES:

@@ -38,6 +38,8 @@ def documents(region):
         ("trust_policy", policies.trust_policy(ACCOUNT, source_account=True)),
         ("s3_endpoint_policy", policies.s3_endpoint_policy(BUCKET, PREFIX, region)),
         ("sagemaker_endpoint_policy", policies.sagemaker_endpoint_policy(NAMES, region, ACCOUNT)),
+        ("notebook_policy", policies.notebook_policy(NAMES, region, ACCOUNT)),
+        ("logs_endpoint_policy", policies.logs_endpoint_policy(NAMES, region, ACCOUNT)),
         ("bucket_policy", policies.bucket_policy(BUCKET, ENDPOINT, ADMINS, region, [CALLER])),
         # check mode on a first run: the endpoint does not exist yet
         ("bucket_policy", policies.bucket_policy(BUCKET, "vpce-to-be-created", [], region, [CALLER])),
@@ -286,3 +288,75 @@ def test_policy_size_is_compact_json_and_oversized_names_each_quota():
     ]
     assert policies.autostop_policy_names("team")[:2] == ["team-autostop", "team-autostop-2"]
     assert len(policies.autostop_policy_names("team")) == policies.MAX_AUTOSTOP_POLICIES
+
+
+# --- lifecycle logs: the notebook role's statements and the CloudWatch Logs endpoint policy -------------
+
+LOG_GROUP = "arn:%s:logs:%s:123456789012:log-group:/aws/sagemaker/NotebookInstances"
+
+
+@pytest.mark.parametrize("region, partition", [("eu-west-1", "aws"), ("cn-north-1", "aws-cn"),
+                                               ("us-gov-west-1", "aws-us-gov")])  # fmt: skip
+def test_lifecycle_log_statements_exactly(region, partition):
+    group = LOG_GROUP % (partition, region)
+    assert policies.lifecycle_log_statements(NAMES, region, ACCOUNT) == [
+        {"Sid": "LifecycleLogGroup", "Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:DescribeLogStreams"],
+         "Resource": group + ":*"},
+        {"Sid": "WriteLifecycleLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": [group + ":log-stream:analyst/LifecycleConfigOn*",
+                      group + ":log-stream:research-Alice/LifecycleConfigOn*",
+                      group + ":log-stream:research-alice/LifecycleConfigOn*"]},
+    ]  # fmt: skip
+    role = policies.notebook_policy(NAMES, region, ACCOUNT)
+    assert role["Statement"] == (policies.autostop_policy(NAMES, region, ACCOUNT)["Statement"]
+                                 + policies.lifecycle_log_statements(NAMES, region, ACCOUNT))  # fmt: skip
+    endpoint = policies.logs_endpoint_policy(NAMES, region, ACCOUNT)
+    assert endpoint == {"Version": "2012-10-17", "Statement": [
+        dict(s, Principal="*", Condition={"StringEquals": {"aws:PrincipalAccount": ACCOUNT}})
+        for s in policies.lifecycle_log_statements(NAMES, region, ACCOUNT)]}  # fmt: skip
+
+
+def test_lifecycle_log_streams_name_only_the_given_notebooks():
+    """The wildcard stays inside each notebook's own streams: another notebook whose name starts the same
+    is not covered (the "/" ends the name), nor a stream of the group that is not a lifecycle hook."""
+    from fnmatch import fnmatchcase
+
+    resources = policies.lifecycle_log_statements(["team-a"], "us-east-1", ACCOUNT)[1]["Resource"]
+    stream = (LOG_GROUP % ("aws", "us-east-1")) + ":log-stream:%s"
+    for wanted in ("team-a/LifecycleConfigOnStart", "team-a/LifecycleConfigOnCreate"):
+        assert any(fnmatchcase(stream % wanted, r) for r in resources), wanted
+    for other in ("team-ab/LifecycleConfigOnStart", "team-b/LifecycleConfigOnStart", "team-a/jupyter.log"):
+        assert not any(fnmatchcase(stream % other, r) for r in resources), other
+
+
+def test_notebook_policies_split_to_the_quota_and_name_every_notebook_for_stop_and_logs():
+    names = ["Team-Notebook-%06d" % n for n in range(100)]
+    documents = policies.notebook_policies(names, "us-east-1", ACCOUNT)
+    assert 1 < len(documents) <= policies.MAX_AUTOSTOP_POLICIES
+    assert all(policies.size(d) <= policies.LIMITS["managed"] for d in documents)
+    # The log statements are counted: a split of the autostop statement alone needs fewer documents.
+    assert len(documents) > len(policies.autostop_policies(names, "us-east-1", ACCOUNT))
+    stopped = sorted(r for d in documents for r in d["Statement"][0]["Resource"])
+    logged = sorted(r for d in documents for r in d["Statement"][2]["Resource"])
+    assert stopped == arn.notebook_arns(names, "us-east-1", ACCOUNT)
+    assert logged == sorted(arn.lifecycle_log_stream_arns(names, "us-east-1", ACCOUNT))
+    # Each document names the same notebooks in its stop and its log statements.
+    for document in documents:
+        stop, group, write = document["Statement"]
+        stopped_names = {r.rsplit("/", 1)[1] for r in stop["Resource"]}
+        assert stopped_names == {r.split(":log-stream:")[1].split("/")[0] for r in write["Resource"]}
+        assert group["Resource"] == LOG_GROUP % ("aws", "us-east-1") + ":*"
+    assert policies.notebook_policies(list(reversed(names)), "us-east-1", ACCOUNT) == documents  # stable
+    assert policies.notebook_policies(NAMES, "us-east-1", ACCOUNT) == [
+        policies.notebook_policy(NAMES, "us-east-1", ACCOUNT)
+    ]
+
+
+def test_logs_endpoint_policy_size_is_checked_by_the_role():
+    """About 145 names of 20 characters fit the 20,480 characters of an endpoint policy; more are refused
+    by the preflight's size check (oversized) before any change."""
+    fits = policies.logs_endpoint_policy(["team-notebook-%06d" % n for n in range(140)], "us-east-1", ACCOUNT)
+    over = policies.logs_endpoint_policy(["team-notebook-%06d" % n for n in range(160)], "us-east-1", ACCOUNT)
+    assert policies.oversized([("fits", "vpc_endpoint", fits), ("over", "vpc_endpoint", over)]) == [
+        ("over", policies.size(over, "vpc_endpoint"), 20480)
+    ]

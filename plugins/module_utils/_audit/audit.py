@@ -34,6 +34,10 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.
     count_by_severity,
     highest_severity,
 )
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.logs import (
+    check_lifecycle_logs,
+    logs_endpoints,
+)
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn import name_error
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError
 
@@ -62,8 +66,9 @@ def gather(cache, spec):
     """What the checks look at, read through ``cache`` (all of the region when ``spec["names"]`` is
     None): {"notebooks": [DescribeNotebookInstance], "not_found": [name], "subnets": {id: subnet},
     "route_tables": {vpc: [table]}, "endpoints": {vpc: [endpoint]}, "roles": {arn: role},
-    "lifecycle_configs": {name: config}, "scripts": {(bucket, key): script}, "buckets": {name: data}}
-    in the shapes ``ResourceCache`` returns."""
+    "lifecycle_configs": {name: config}, "scripts": {(bucket, key): script}, "buckets": {name: data},
+    "security_groups": {"groups": {id: group}} (the notebooks' and the CloudWatch Logs endpoints' groups, in
+    the VPCs that have such an endpoint)} in the shapes ``ResourceCache`` returns."""
     names = spec["names"] if spec["names"] is not None else cache.notebook_names()
     described, not_found = [], []
     for name in names:
@@ -86,7 +91,24 @@ def gather(cache, spec):
         "lifecycle_configs": {},
         "scripts": {},
         "buckets": {},
+        "security_groups": {"groups": {}},
     }
+    # Security groups matter only where a CloudWatch Logs endpoint could take the lifecycle output.
+    with_logs = set(vpc for vpc, found in data["endpoints"].items() if logs_endpoints(found))
+    group_ids = set(
+        group["GroupId"]
+        for vpc in with_logs
+        for endpoint in logs_endpoints(data["endpoints"][vpc])
+        for group in endpoint.get("Groups") or []
+    )
+    group_ids.update(
+        group
+        for n in described
+        if subnets.get(n.get("SubnetId"), {}).get("VpcId") in with_logs
+        for group in n.get("SecurityGroups") or []
+    )
+    if group_ids:
+        data["security_groups"] = cache.security_groups(group_ids)
     for notebook in described:
         arn = notebook.get("RoleArn")
         if arn and arn not in data["roles"]:
@@ -160,6 +182,19 @@ def report(data, spec, region, calls, now=None):
         lcc = notebook.get("NotebookInstanceLifecycleConfigName")
         if lcc:
             findings.extend(once(("lcc", lcc), lifecycle, lcc))
+        if subnet and lcc:  # without lifecycle hooks there is no lifecycle output to deliver
+            config = data["lifecycle_configs"].get(lcc)
+            findings.extend(
+                check_lifecycle_logs(
+                    notebook,
+                    subnet,
+                    endpoints.get(vpc_id, []),
+                    data.get("security_groups") or {},
+                    config,
+                    data["roles"].get(notebook.get("RoleArn")),
+                    region,
+                )
+            )
         findings.sort(key=lambda f: (-RANK[f["severity"]], f["id"], f["resource"] or ""))
         results.append(
             {

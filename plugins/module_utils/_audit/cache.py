@@ -124,6 +124,16 @@ class ResourceCache:
             found.setdefault(endpoint["VpcId"], []).append(endpoint)
         return found
 
+    def security_groups(self, group_ids):
+        """{"groups": {id: group}} of the groups (one call per 200), or {"error", "operation"} when denied."""
+        try:
+            groups = self._filtered("describe_security_groups", "SecurityGroups", "group-id", group_ids)
+        except ClientError as e:
+            if error_code(e) in DENIED:
+                return {"error": error_code(e), "operation": "DescribeSecurityGroups"}
+            raise
+        return {"groups": dict((g["GroupId"], g) for g in groups)}
+
     # IAM
     def managed_policy(self, arn):
         def fetch():

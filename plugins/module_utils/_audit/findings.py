@@ -56,6 +56,36 @@ FINDINGS = {
         "Create an interface endpoint for com.amazonaws.<region>.sagemaker.api with private DNS; without it "
         "autostop cannot stop the notebook.",
     ),
+    # Lifecycle output (CloudWatch Logs): low, as losing it costs the reason a notebook failed to start,
+    # not isolation.
+    "lifecycle-logs-endpoint-missing": (
+        "low",
+        "The lifecycle output cannot reach CloudWatch Logs: no CloudWatch Logs interface endpoint with private DNS",
+        "Create an interface endpoint for com.amazonaws.<region>.logs in the notebook's VPC with private DNS "
+        "enabled, a security group admitting HTTPS from the notebook and a policy allowing logs:CreateLogStream "
+        "and logs:PutLogEvents on log-group:/aws/sagemaker/NotebookInstances:log-stream:<notebook>/"
+        "LifecycleConfigOn* (the isolated_notebook role does, isolated_notebook_logs_endpoint).",
+    ),
+    "lifecycle-logs-blocked": (
+        "low",
+        "The security groups do not let the notebook reach the CloudWatch Logs endpoint",
+        "Allow TCP 443 egress from the notebook's security group to the endpoint's security group, and TCP 443 "
+        "ingress on the endpoint's security group from the notebook's group.",
+    ),
+    "lifecycle-logs-endpoint-policy": (
+        "low",
+        "The CloudWatch Logs endpoint policy does not allow the notebook's lifecycle-log writes",
+        "Allow logs:CreateLogStream and logs:PutLogEvents on arn:<partition>:logs:<region>:<account>:log-group:"
+        "/aws/sagemaker/NotebookInstances:log-stream:<notebook>/LifecycleConfigOn* for principals of the account "
+        "(secure_sagemaker.notebooks.logs_endpoint_policy).",
+    ),
+    "lifecycle-logs-role-denied": (
+        "low",
+        "The execution role may not write the notebook's lifecycle log streams",
+        "Grant the role logs:CreateLogStream and logs:PutLogEvents on the notebook's streams "
+        "<notebook>/LifecycleConfigOn* of /aws/sagemaker/NotebookInstances, and logs:CreateLogGroup, "
+        "logs:DescribeLogStreams on the group (secure_sagemaker.notebooks.notebook_policies).",
+    ),
     "role-wildcard-action": (
         "high",
         "The execution role allows '*' actions",
@@ -156,6 +186,7 @@ CHECK_FAILED_SEVERITY = {
     "lifecycle-config": "medium",
     "script": "medium",
     "bucket": "medium",
+    "logs": "low",
 }
 
 

@@ -40,9 +40,10 @@ def test_stack_endpoints_sorts_by_the_stack_tag():
         endpoint("vpce-s3-interface", "s3", "Interface"),  # another kind: not one the role keeps
         endpoint("vpce-ecr", "ecr.api", "Interface"),
         endpoint("vpce-gone", "s3", "Gateway", state="deleted"),
+        endpoint("vpce-own-logs", "logs", "Interface", {"isolated-notebook-stack": "team-a"}),
     ]
     result = stack_endpoints(found, "eu-west-1", "team-a")
-    assert [e["id"] for e in result["own"]] == ["vpce-own-s3"]
+    assert [(e["id"], e["name"]) for e in result["own"]] == [("vpce-own-s3", "s3"), ("vpce-own-logs", "logs")]
     assert [(e["id"], e["stack"]) for e in result["other"]] == [("vpce-shared-s3", None), ("vpce-b-api", "team-b")]
     assert stack_endpoints([], "eu-west-1", "team-a") == {"own": [], "other": []}
 

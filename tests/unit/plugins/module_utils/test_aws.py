@@ -6,6 +6,7 @@ Stubber, real paging from the emulator."""
 
 import pytest
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import aws
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import (
     RETRY,
     NotebooksError,
@@ -197,3 +198,18 @@ def test_run_turns_the_collections_error_into_fail_json(diff):
     if diff:
         expected["diff"] = {"before": {}, "after": {}}
     assert module.exited == ("fail", expected)
+
+
+@pytest.mark.parametrize("code", aws.DENIED_CODES)
+def test_a_denial_names_the_call_and_the_permissions_document(code):
+    message = "User: arn:aws:sts::123456789012:assumed-role/awx/job is not authorized to perform: iam:PassRole"
+    error = ClientError({"Error": {"Code": code, "Message": message}}, "CreateNotebookInstance")
+    assert aws.is_denied(error)
+    expected = "CreateNotebookInstance denied (%s): %s %s" % (code, message, aws.PERMISSIONS_DOC)
+    assert aws.error_message(error) == expected
+    assert "docs/permissions.md" in aws.PERMISSIONS_DOC
+
+
+def test_other_errors_keep_their_message():
+    error = ClientError({"Error": {"Code": "ValidationException", "Message": "bad"}}, "CreateNotebookInstance")
+    assert not aws.is_denied(error) and aws.error_message(error) == "bad"

@@ -8,7 +8,7 @@ Deleting notebook, which it cannot produce either, is answered by a Stubber."""
 import time
 
 import pytest
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import PERMISSIONS_DOC, NotebooksError
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.notebook_ops import (
     reconcile,
     wait_for_status,
@@ -170,7 +170,11 @@ def test_failure_of_the_first_read_reports_no_actions(sagemaker):
     with pytest.raises(NotebooksError) as raised:
         run(sagemaker)
     assert raised.value.details == {"actions": [], "error_code": "AccessDeniedException"}
-    assert raised.value.msg == "AWS call failed: " + message
+    # A denial names the call, keeps AWS's message and says where the permissions are listed.
+    assert raised.value.msg == "AWS call failed: DescribeNotebookInstance denied (AccessDeniedException): %s %s" % (
+        message,
+        PERMISSIONS_DOC,
+    )
     assert calls.operations() == ["describe_notebook_instance"]
 
 

@@ -18,6 +18,10 @@ import boto3
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import policies
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn import principal_arn
 
+# The notebooks of the role's role and of VPC 1's CloudWatch Logs endpoint policy.
+NAMES = ["audit-clean", "audit-igw", "audit-nat", "audit-vgw", "audit-direct", "audit-nosubnet", "audit-allowall",
+         "audit-noendpoint", "audit-s3star", "audit-tampered", "audit-public", "audit-imdsv1", "audit-root",
+         "audit-nolcc"]  # fmt: skip
 BUCKET = "audit-scripts"
 PUBLIC_BUCKET = "audit-public-scripts"
 PREFIX = "lifecycle-configurations/"
@@ -83,7 +87,21 @@ def main(argv=None):
         SecurityGroupIds=[group],
         PrivateDnsEnabled=True,
     )
-    # --- VPC 2: an S3 endpoint with the AWS default (allow-all) policy ----------------------------------
+    # The lifecycle output's way to CloudWatch Logs, as the role builds it: its own group admitting HTTPS
+    # from the notebooks (whose group keeps AWS's default allow-all egress), private DNS, the policy.
+    logs_group = ec2.create_security_group(VpcId=vpc, GroupName="audit-logs", Description="audit")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=logs_group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [{"GroupId": group}]}])  # fmt: skip
+    ec2.create_vpc_endpoint(
+        VpcId=vpc,
+        ServiceName="com.amazonaws.%s.logs" % region,
+        VpcEndpointType="Interface",
+        SubnetIds=[subnets["clean"]],
+        SecurityGroupIds=[logs_group],
+        PrivateDnsEnabled=True,
+        PolicyDocument=json.dumps(policies.logs_endpoint_policy(NAMES, region, account)),
+    )
+    # --- VPC 2: an S3 endpoint with the AWS default (allow-all) policy, and no CloudWatch Logs endpoint --
     vpc2 = ec2.create_vpc(CidrBlock="10.82.0.0/16")["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc2, EnableDnsHostnames={"Value": True})  # private DNS needs it
     subnets["allowall"] = ec2.create_subnet(VpcId=vpc2, CidrBlock="10.82.1.0/24", AvailabilityZone=region + "a")[
@@ -164,12 +182,11 @@ def main(argv=None):
     )
 
     # --- IAM: the role's role, and one with s3:* ---------------------------------------------------------
-    names = ["audit-clean"]
     trust = json.dumps(policies.trust_policy(account))
     role = iam.create_role(RoleName="audit-notebook", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     for name, document in (
         ("audit-s3-read", policies.s3_read_policy(BUCKET, PREFIX, region)),
-        ("audit-autostop", policies.autostop_policy(names, region, account)),
+        ("audit-autostop", policies.notebook_policy(NAMES, region, account)),
     ):
         arn = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))["Policy"]["Arn"]
         iam.attach_role_policy(RoleName="audit-notebook", PolicyArn=arn)
@@ -233,6 +250,7 @@ def main(argv=None):
     }
     for name, settings in notebooks.items():
         sm.create_notebook_instance(NotebookInstanceName=name, **settings)
+    assert sorted(notebooks) == sorted(NAMES)
     out["notebooks"] = sorted(notebooks)
     print(json.dumps(out))
 

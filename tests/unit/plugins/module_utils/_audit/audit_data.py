@@ -33,6 +33,9 @@ ROLE = "arn:aws:iam::%s:role/nb-notebook" % ACCOUNT
 S3_POLICY = "arn:aws:iam::%s:policy/nb-s3-read" % ACCOUNT
 STOP_POLICY = "arn:aws:iam::%s:policy/nb-autostop" % ACCOUNT
 ADMIN = "arn:aws:iam::%s:user/admin" % ACCOUNT
+NOTEBOOK_SG = "sg-8d34e28c9def723ed"
+LOGS_SG = "sg-0c1f9a7e2b3d4c5f6"
+LOGS_ENDPOINT = "vpce-0logs5a6b7c8d9e0f"
 ALLOW_ALL = {
     "Version": "2008-10-17",
     "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}],
@@ -63,7 +66,7 @@ def notebook(name="nb-1", **changes):
         "NotebookInstanceArn": "arn:aws:sagemaker:%s:%s:notebook-instance/%s" % (REGION, ACCOUNT, name),
         "NotebookInstanceStatus": "InService",
         "SubnetId": SUBNET,
-        "SecurityGroups": ["sg-8d34e28c9def723ed"],
+        "SecurityGroups": [NOTEBOOK_SG],
         "RoleArn": ROLE,
         "DirectInternetAccess": "Disabled",
         "RootAccess": "Disabled",
@@ -84,7 +87,33 @@ def route_tables(extra_routes=()):
     ]  # fmt: skip
 
 
-def endpoints(s3_policy=None, tables=(TABLE,), sagemaker=True):
+def logs_endpoint(names=("nb-1", "nb-2"), **changes):
+    """The CloudWatch Logs interface endpoint the role builds: private DNS, its own group, the policy."""
+    found = {"VpcEndpointId": LOGS_ENDPOINT, "VpcEndpointType": "Interface", "VpcId": VPC, "State": "available",
+             "ServiceName": "com.amazonaws.%s.logs" % REGION, "PrivateDnsEnabled": True, "SubnetIds": [SUBNET],
+             "Groups": [{"GroupId": LOGS_SG, "GroupName": "nb-cloudwatch-logs"}],
+             "PolicyDocument": json.dumps(policies.logs_endpoint_policy(list(names), REGION, ACCOUNT))}  # fmt: skip
+    found.update(changes)
+    return found
+
+
+def https(**peer):
+    return {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [], "Ipv6Ranges": [],
+            "PrefixListIds": [], "UserIdGroupPairs": [], **peer}  # fmt: skip
+
+
+def security_groups(notebook_egress=None, logs_ingress=None):
+    """DescribeSecurityGroups of the notebook group (HTTPS to the logs group) and the logs group (HTTPS in
+    from the notebooks), as ``ResourceCache.security_groups`` returns them."""
+    egress = [https(UserIdGroupPairs=[{"GroupId": LOGS_SG}])] if notebook_egress is None else notebook_egress
+    ingress = [https(UserIdGroupPairs=[{"GroupId": NOTEBOOK_SG}])] if logs_ingress is None else logs_ingress
+    return {"groups": {
+        NOTEBOOK_SG: {"GroupId": NOTEBOOK_SG, "VpcId": VPC, "IpPermissions": [], "IpPermissionsEgress": egress},
+        LOGS_SG: {"GroupId": LOGS_SG, "VpcId": VPC, "IpPermissions": ingress, "IpPermissionsEgress": []},
+    }}  # fmt: skip
+
+
+def endpoints(s3_policy=None, tables=(TABLE,), sagemaker=True, logs=True):
     policy = policies.s3_endpoint_policy(BUCKET, PREFIX, REGION) if s3_policy is None else s3_policy
     found = [{"VpcEndpointId": ENDPOINT, "VpcEndpointType": "Gateway", "VpcId": VPC, "State": "available",
               "ServiceName": "com.amazonaws.%s.s3" % REGION, "RouteTableIds": list(tables),
@@ -92,6 +121,8 @@ def endpoints(s3_policy=None, tables=(TABLE,), sagemaker=True):
     if sagemaker:
         found.append({"VpcEndpointId": "vpce-0sagemaker", "VpcEndpointType": "Interface", "VpcId": VPC,
                       "State": "available", "ServiceName": "com.amazonaws.%s.sagemaker.api" % REGION})  # fmt: skip
+    if logs:
+        found.append(logs_endpoint() if logs is True else logs)
     return found
 
 
@@ -101,7 +132,7 @@ def role(**changes):
         "trust_policy": policies.trust_policy(ACCOUNT),
         "policies": [
             {"policy_arn": S3_POLICY, "document": policies.s3_read_policy(BUCKET, PREFIX, REGION)},
-            {"policy_arn": STOP_POLICY, "document": policies.autostop_policy(["nb-1", "nb-2"], REGION, ACCOUNT)},
+            {"policy_arn": STOP_POLICY, "document": policies.notebook_policy(["nb-1", "nb-2"], REGION, ACCOUNT)},
         ],
     }
     data.update(changes)
@@ -128,7 +159,9 @@ def gathered(notebooks, **changes):
         "notebooks": described,
         "not_found": [],
         "subnets": dict(
-            (n["SubnetId"], {"SubnetId": n["SubnetId"], "VpcId": VPC}) for n in described if n.get("SubnetId")
+            (n["SubnetId"], {"SubnetId": n["SubnetId"], "VpcId": VPC, "CidrBlock": "10.81.1.0/24"})
+            for n in described
+            if n.get("SubnetId")
         ),
         "route_tables": {VPC: route_tables()},
         "endpoints": {VPC: endpoints()},
@@ -136,6 +169,7 @@ def gathered(notebooks, **changes):
         "lifecycle_configs": {"nb-autostop": lifecycle_config(on_start())},
         "scripts": {(BUCKET, KEY): {"sha256": SHA}},
         "buckets": {BUCKET: bucket_data()},
+        "security_groups": security_groups(),
     }
     data.update(changes)
     return data

@@ -23,6 +23,7 @@ from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_ut
     ROLE,
     S3_POLICY,
     SCRIPT,
+    STOP_POLICY,
     SUBNET,
     SUBNET2,
     TABLE,
@@ -30,8 +31,10 @@ from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_ut
     bucket_data,
     endpoints,
     lifecycle_config,
+    logs_endpoint,
     notebook,
     on_start,
+    security_groups,
 )
 from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_utils.clients import retrying
 from botocore.response import StreamingBody
@@ -53,12 +56,15 @@ def _api_route_tables():
                               {"SubnetId": SUBNET2, "RouteTableId": TABLE, "Main": False}]}]  # fmt: skip
 
 
-def _stub_network(ec2):
+def _stub_network(ec2, names=("nb-1",)):
     """SUBNET and SUBNET2 of VPC on TABLE, with the collection's endpoints: one call each."""
-    ec2.add_response("describe_subnets", {"Subnets": [{"SubnetId": SUBNET, "VpcId": VPC},
-                                                      {"SubnetId": SUBNET2, "VpcId": VPC}]})  # fmt: skip
+    ec2.add_response("describe_subnets", {"Subnets": [
+        {"SubnetId": SUBNET, "VpcId": VPC, "CidrBlock": "10.0.1.0/24"},
+        {"SubnetId": SUBNET2, "VpcId": VPC, "CidrBlock": "10.0.2.0/24"}]})  # fmt: skip
     ec2.add_response("describe_route_tables", {"RouteTables": _api_route_tables()})
-    ec2.add_response("describe_vpc_endpoints", {"VpcEndpoints": endpoints()})
+    ec2.add_response("describe_vpc_endpoints", {"VpcEndpoints": endpoints(logs=logs_endpoint(names))})
+    # The VPC has a CloudWatch Logs endpoint: the notebooks' and its security groups, in one call.
+    ec2.add_response("describe_security_groups", {"SecurityGroups": list(security_groups()["groups"].values())})
 
 
 def test_fleet_fetches_each_shared_resource_once():
@@ -78,16 +84,20 @@ def test_fleet_fetches_each_shared_resource_once():
     for index, name in enumerate(names):
         described = notebook(name, SubnetId=SUBNET if index % 2 else SUBNET2)
         sm.add_response("describe_notebook_instance", described, {"NotebookInstanceName": name})
-    _stub_network(ec2)
+    _stub_network(ec2, names)
     iam.add_response("get_role", {"Role": {"Path": "/", "RoleName": "nb-notebook", "RoleId": "AROAEXAMPLEEXAMPLE1",
                                            "Arn": ROLE, "CreateDate": "2026-01-01T00:00:00Z",
                                            "AssumeRolePolicyDocument": json.dumps(policies.trust_policy(ACCOUNT))}},
                      {"RoleName": "nb-notebook"})  # fmt: skip
-    iam.add_response("list_attached_role_policies", {"AttachedPolicies": [{"PolicyName": "nb-s3-read",
-                                                                           "PolicyArn": S3_POLICY}]})  # fmt: skip
+    iam.add_response("list_attached_role_policies", {"AttachedPolicies": [
+        {"PolicyName": "nb-s3-read", "PolicyArn": S3_POLICY},
+        {"PolicyName": "nb-autostop", "PolicyArn": STOP_POLICY}]})  # fmt: skip
     iam.add_response("get_policy", {"Policy": {"Arn": S3_POLICY, "DefaultVersionId": "v1"}})
     iam.add_response("get_policy_version", {"PolicyVersion": {
         "Document": json.dumps(policies.s3_read_policy(BUCKET, PREFIX, REGION)), "VersionId": "v1"}})  # fmt: skip
+    iam.add_response("get_policy", {"Policy": {"Arn": STOP_POLICY, "DefaultVersionId": "v1"}})
+    iam.add_response("get_policy_version", {"PolicyVersion": {
+        "Document": json.dumps(policies.notebook_policy(names, REGION, ACCOUNT)), "VersionId": "v1"}})  # fmt: skip
     iam.add_response("list_role_policies", {"PolicyNames": []})
     sm.add_response("describe_notebook_instance_lifecycle_config", lifecycle_config(on_start()))
     s3.add_response("get_object", {"Body": StreamingBody(io.BytesIO(SCRIPT), len(SCRIPT))},
@@ -105,14 +115,14 @@ def test_fleet_fetches_each_shared_resource_once():
     assert [n["name"] for n in result["notebooks"]] == names
     assert all(n["isolated"] and n["findings"] == [] for n in result["notebooks"])
     assert result["aws_calls_by_operation"] == {
-        "ec2": {"DescribeRouteTables": 1, "DescribeSubnets": 1, "DescribeVpcEndpoints": 1},
-        "iam": {"GetPolicy": 1, "GetPolicyVersion": 1, "GetRole": 1, "ListAttachedRolePolicies": 1,
+        "ec2": {"DescribeRouteTables": 1, "DescribeSecurityGroups": 1, "DescribeSubnets": 1, "DescribeVpcEndpoints": 1},
+        "iam": {"GetPolicy": 2, "GetPolicyVersion": 2, "GetRole": 1, "ListAttachedRolePolicies": 1,
                 "ListRolePolicies": 1},
         "s3": {"GetBucketEncryption": 1, "GetBucketPolicy": 1, "GetObject": 1, "GetPublicAccessBlock": 1},
         "sagemaker": {"DescribeNotebookInstance": 4, "DescribeNotebookInstanceLifecycleConfig": 1,
                       "ListNotebookInstances": 2},
     }  # fmt: skip
-    assert result["aws_calls"] == {"ec2": 3, "iam": 5, "s3": 4, "sagemaker": 7}
+    assert result["aws_calls"] == {"ec2": 4, "iam": 7, "s3": 4, "sagemaker": 7}
     assert result["summary"] == {"notebooks": 4, "isolated": 4, "not_isolated": 0}
     assert result["highest_severity"] == "none"
 

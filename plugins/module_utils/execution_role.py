@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The notebooks' execution role: its trust policy, description, tags and exactly its managed
+policies; deleted with its attachments.  No instance profile is ever created or touched (a notebook
+role needs none), so the calls are the ones docs/permissions.md grants."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError, error_code
+
+# IAM API reference: RoleName 1-64 of [\w+=,.@-]; Description up to 1,000 characters; the path
+# begins and ends with "/".
+ROLE_NAME_MAX = 64
+DESCRIPTION_MAX = 1000
+_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-")
+
+
+def validate(params):
+    """Bad input fails here, naming the field and the rule, before any AWS call."""
+    name = params["name"]
+    if not name or len(name) > ROLE_NAME_MAX or set(name) - _NAME_CHARS:
+        raise NotebooksError(
+            "name: an IAM role name is 1 to %d letters, digits and _+=,.@- (got %r)" % (ROLE_NAME_MAX, name),
+            field="name",
+        )
+    path = params["path"]
+    if not (path.startswith("/") and path.endswith("/")):
+        raise NotebooksError("path: an IAM path begins and ends with / (got %r)" % path, field="path")
+    if len(params.get("description") or "") > DESCRIPTION_MAX:
+        raise NotebooksError("description: at most %d characters" % DESCRIPTION_MAX, field="description")
+    if params["state"] == "present" and not isinstance(params.get("trust_policy"), dict):
+        raise NotebooksError("trust_policy: a policy document (dict) is required with state=present",
+                             field="trust_policy")  # fmt: skip
+
+
+def current(iam, name):
+    """The role as IAM holds it, with its managed policies, or None."""
+    try:
+        role = iam.get_role(RoleName=name, aws_retry=True)["Role"]
+    except Exception as e:  # botocore's ClientError; the name keeps this importable without botocore
+        if error_code(e) == "NoSuchEntity":
+            return None
+        raise
+    attached = []
+    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
+        attached.extend(p["PolicyArn"] for p in page["AttachedPolicies"])
+    return {
+        "name": role["RoleName"],
+        "arn": role["Arn"],
+        "path": role["Path"],
+        "role_id": role["RoleId"],
+        "trust_policy": role["AssumeRolePolicyDocument"],
+        "description": role.get("Description", ""),
+        "tags": {t["Key"]: t["Value"] for t in role.get("Tags", [])},
+        "managed_policy_arns": sorted(attached),
+    }
+
+
+def plan(role, wanted):
+    """[(step, argument)] that turn ``role`` (None: absent) into ``wanted``."""
+    if role is None:
+        return [("create", None)] + [("attach", arn) for arn in sorted(wanted["managed_policy_arns"])]
+    steps = []
+    if compare_policies(role["trust_policy"], wanted["trust_policy"]):
+        steps.append(("trust", None))
+    if wanted["description"] is not None and role["description"] != wanted["description"]:
+        steps.append(("describe", None))
+    tags = wanted["tags"]
+    added = {k: v for k, v in tags.items() if role["tags"].get(k) != v}
+    if added:
+        steps.append(("tag", added))
+    removed = sorted(set(role["tags"]) - set(tags)) if wanted["purge_tags"] else []
+    if removed:
+        steps.append(("untag", removed))
+    steps += [("attach", arn) for arn in sorted(set(wanted["managed_policy_arns"]) - set(role["managed_policy_arns"]))]
+    steps += [("detach", arn) for arn in sorted(set(role["managed_policy_arns"]) - set(wanted["managed_policy_arns"]))]
+    return steps
+
+
+def predicted(role, wanted, steps):
+    """The role as the steps leave it (check mode and the diff's ``after``)."""
+    after = dict(role or {"name": wanted["name"], "arn": None, "path": wanted["path"], "role_id": None,
+                          "description": "", "tags": {}, "managed_policy_arns": []})  # fmt: skip
+    for step, argument in steps:
+        if step in ("create", "trust"):
+            after["trust_policy"] = wanted["trust_policy"]
+        if step in ("create", "describe") and wanted["description"] is not None:
+            after["description"] = wanted["description"]
+        if step == "create":
+            after["tags"] = dict(wanted["tags"])
+        elif step == "tag":
+            after["tags"] = dict(after["tags"], **argument)
+        elif step == "untag":
+            after["tags"] = {k: v for k, v in after["tags"].items() if k not in argument}
+        elif step == "attach":
+            after["managed_policy_arns"] = sorted(set(after["managed_policy_arns"]) | {argument})
+        elif step == "detach":
+            after["managed_policy_arns"] = sorted(set(after["managed_policy_arns"]) - {argument})
+    return after
+
+
+def apply(iam, wanted, steps):
+    """Make the steps; returns the role CreateRole returned (None without a create)."""
+    name, created = wanted["name"], None
+    for step, argument in steps:
+        if step == "create":
+            request = dict(
+                RoleName=name, Path=wanted["path"], AssumeRolePolicyDocument=json.dumps(wanted["trust_policy"])
+            )
+            if wanted["description"]:
+                request["Description"] = wanted["description"]
+            if wanted["tags"]:
+                request["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(wanted["tags"].items())]
+            created = iam.create_role(aws_retry=True, **request)["Role"]
+        elif step == "trust":
+            iam.update_assume_role_policy(
+                RoleName=name, PolicyDocument=json.dumps(wanted["trust_policy"]), aws_retry=True
+            )
+        elif step == "describe":
+            iam.update_role(RoleName=name, Description=wanted["description"], aws_retry=True)
+        elif step == "tag":
+            iam.tag_role(
+                RoleName=name, Tags=[{"Key": k, "Value": v} for k, v in sorted(argument.items())], aws_retry=True
+            )
+        elif step == "untag":
+            iam.untag_role(RoleName=name, TagKeys=argument, aws_retry=True)
+        elif step == "attach":
+            iam.attach_role_policy(RoleName=name, PolicyArn=argument, aws_retry=True)
+        elif step == "detach":
+            iam.detach_role_policy(RoleName=name, PolicyArn=argument, aws_retry=True)
+    return created
+
+
+def delete(iam, role, check_mode):
+    """Detach the managed policies, delete the inline ones and the role.  A role in an instance
+    profile is refused, naming it: this module never made one, so it is not its to change."""
+    name = role["name"]
+    profiles = iam.list_instance_profiles_for_role(RoleName=name, aws_retry=True)["InstanceProfiles"]
+    if profiles:
+        raise NotebooksError(
+            "name: role %s is in instance profile(s) %s, which this module did not create; remove it from them "
+            "first" % (name, ", ".join(p["InstanceProfileName"] for p in profiles)), field="name")  # fmt: skip
+    inline = iam.list_role_policies(RoleName=name, aws_retry=True)["PolicyNames"]
+    if check_mode:
+        return
+    for arn in role["managed_policy_arns"]:
+        iam.detach_role_policy(RoleName=name, PolicyArn=arn, aws_retry=True)
+    for policy_name in inline:
+        iam.delete_role_policy(RoleName=name, PolicyName=policy_name, aws_retry=True)
+    iam.delete_role(RoleName=name, aws_retry=True)
+
+
+def view(role):
+    """The role as the module returns it (None when absent)."""
+    return None if role is None else dict(role)
+
+
+def execute(iam, params, check_mode):
+    """The module's whole job; returns its result."""
+    validate(params)
+    role = current(iam, params["name"])
+    if params["state"] == "absent":
+        if role is None:
+            return dict(changed=False, role=None, diff=dict(before={}, after={}))
+        delete(iam, role, check_mode)
+        return dict(changed=True, role=None, diff=dict(before=view(role), after={}))
+    wanted = dict(params, tags=params.get("tags") or {}, managed_policy_arns=params.get("managed_policy_arns") or [])
+    steps = plan(role, wanted)
+    if steps and not check_mode:
+        created = apply(iam, wanted, steps)
+        # A new role can be missing from reads for a few seconds (IAM is eventually consistent):
+        # then CreateRole's answer names it.
+        after = current(iam, params["name"])
+        if after is None:
+            after = dict(predicted(role, wanted, steps), arn=created["Arn"], role_id=created["RoleId"])
+    else:
+        after = predicted(role, wanted, steps)
+    return dict(changed=bool(steps), role=after, actions=[s for s, _a in steps],
+                diff=dict(before=view(role) or {}, after=after))  # fmt: skip

@@ -1,0 +1,553 @@
+# Copyright: secure_sagemaker.notebooks contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Request authorization as AWS evaluates identity policies, once authorization is on.
+
+moto checks the signature and the caller's policies, but with resource ``*`` for every service but
+S3 and IAM roles, with every Condition it does not know taken as failed (an Allow with a condition
+becomes a Deny), without the permissions a request implies (``iam:PassRole``, tagging on create),
+and with S3 sub-resources mapped to actions that do not exist (``s3:HeadBucket``) or to the wrong
+one (``GET ?encryption`` as ``s3:ListBucket``).  A policy scoped as AWS needs it would then fail
+here, and one that AWS refuses would pass.  This module replaces the identity evaluation:
+
+- **Which resources and condition keys an action has** come from the Service Authorization
+  Reference, read in its machine-readable form (parliament's ``iam_definition.json``, generated
+  from https://docs.aws.amazon.com/service-authorization/latest/reference/): an ARN counts only for
+  the resource types the reference lists for the action (``*`` otherwise), built from the
+  reference's ARN template, and a request carries only the condition keys the reference lists for
+  that action and resource type, plus the global ones (IAM User Guide, "AWS global condition
+  context keys").
+- **Evaluation** (IAM User Guide, "Policy evaluation logic"): an explicit Deny wins, then any Allow,
+  else the request is implicitly denied; every resource of a request must be allowed.
+- **Implied permissions** (the reference's "Dependent actions" column): ``iam:PassRole`` on the
+  role a notebook is created or updated with, with ``iam:PassedToService`` (IAM User Guide,
+  "Grant a user permissions to pass a role to an AWS service"); ``sagemaker:AddTags`` when a
+  SageMaker resource is created with tags; ``ec2:CreateTags`` with ``ec2:CreateAction`` when an EC2
+  resource is created with a TagSpecification (EC2 User Guide, "Grant permission to tag Amazon EC2
+  resources during creation"); ``route53:AssociateVPCWithHostedZone`` for an interface endpoint
+  with private DNS.
+- **Denials** use each service's code and AWS's message form (IAM User Guide, "Troubleshoot access
+  denied error messages"): ``User: <arn> is not authorized to perform: <action> on resource:
+  <arn> because no identity-based policy allows the <action> action``; EC2 answers
+  ``UnauthorizedOperation``, SageMaker ``AccessDeniedException`` (HTTP 400), IAM and STS
+  ``AccessDenied`` (403); S3 keeps moto's ``AccessDenied`` 403.
+
+Every decision is logged: ``GET /moto-api/authorization-log`` returns ``[{action, resource,
+principal, allowed_by: [Sid, ...], denied_by: [...]}]``, ``DELETE`` returns it and clears it (a
+test instrument, like the request counter).
+"""
+
+import fnmatch
+import functools
+import io
+import json
+import os
+import re
+import threading
+import urllib.parse
+
+from moto.core.exceptions import JsonRESTError, _RESTError
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.s3.responses import S3Response
+
+LOG_PATH = "/moto-api/authorization-log"
+_LOG = []
+_LOCK = threading.Lock()
+_SCHEME = threading.local()
+GLOBAL_KEYS = ("aws:PrincipalArn", "aws:PrincipalAccount", "aws:userid", "aws:SecureTransport", "aws:username")
+
+
+# --- the Service Authorization Reference ----------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def reference():
+    """{prefix: {"actions": {Action: {resource_type: [condition keys]}}, "arns": {type: template}}}."""
+    import parliament
+
+    path = os.path.join(os.path.dirname(parliament.__file__), "iam_definition.json")
+    with open(path, encoding="utf-8") as handle:
+        services = json.load(handle)
+    found = {}
+    for service in services:
+        entry = found.setdefault(service["prefix"], {"actions": {}, "arns": {}})
+        for privilege in service["privileges"]:
+            types = entry["actions"].setdefault(privilege["privilege"], {})
+            for row in privilege["resource_types"]:
+                types[row["resource_type"].rstrip("*")] = list(row.get("condition_keys") or [])
+        for resource in service["resources"]:
+            entry["arns"][resource["resource"]] = resource["arn"]
+    return found
+
+
+def resource_types(action):
+    """The resource types the reference lists for ``prefix:Action`` ('' is the action-level row)."""
+    prefix, name = action.split(":", 1)
+    return reference().get(prefix, {}).get("actions", {}).get(name, {})
+
+
+def arn_of(prefix, kind, partition, region, account, *names):
+    """The reference's ARN template for ``kind`` with its ``${...}`` names filled in, in order."""
+    template = reference()[prefix]["arns"][kind]
+    values = {"Partition": partition, "Region": region, "Account": account}
+    slots = [slot for slot in re.findall(r"\$\{(\w+)\}", template) if slot not in values]
+    values.update(zip(slots, names, strict=False))
+    return re.sub(r"\$\{(\w+)\}", lambda m: values.get(m.group(1), "*"), template)
+
+
+def _listed(keys, key):
+    for pattern in keys:
+        if pattern == key or (pattern.endswith("${TagKey}") and key.startswith(pattern[: -len("${TagKey}")])):
+            return True
+    return False
+
+
+class Check:
+    """One authorization AWS makes for a request: an action on one resource, with its context."""
+
+    def __init__(self, action, resource, kind="", context=None):
+        self.action, self.resource, self.kind, self.context = action, resource, kind, dict(context or {})
+
+    def effective(self, global_context):
+        """(resource, context) as the reference allows them for this action and resource type."""
+        types = resource_types(self.action)
+        resource = self.resource if self.kind in types else "*"
+        keys = types.get(self.kind, []) + types.get("", []) if self.kind in types else types.get("", [])
+        context = {k: v for k, v in self.context.items() if _listed(keys, k)}
+        context.update({k: v for k, v in global_context.items() if k in GLOBAL_KEYS})
+        return resource, context
+
+
+# --- what each request asks for --------------------------------------------------------------------
+
+
+def _tags(pairs):
+    found = {}
+    for key, value in pairs:
+        found["aws:RequestTag/" + key] = value
+    if found:
+        found["aws:TagKeys"] = [key for key, _value in pairs]
+    return found
+
+
+def _indexed(params, stem):
+    """EC2 query lists: ``SubnetId.1``, ``SubnetId.2``, ... in order."""
+    pattern = re.compile(r"^%s\.(\d+)$" % re.escape(stem))
+    return [v for _n, v in sorted((int(m.group(1)), params[k]) for k in params for m in [pattern.match(k)] if m)]
+
+
+def _ec2_tag_specification(params, kind):
+    pairs, index = [], 1
+    while "TagSpecification.%d.ResourceType" % index in params:
+        if params["TagSpecification.%d.ResourceType" % index] == kind:
+            member = 1
+            while "TagSpecification.%d.Tag.%d.Key" % (index, member) in params:
+                key = params["TagSpecification.%d.Tag.%d.Key" % (index, member)]
+                pairs.append((key, params.get("TagSpecification.%d.Tag.%d.Value" % (index, member), "")))
+                member += 1
+        index += 1
+    return pairs
+
+
+def _ec2_backend(account, region):
+    from moto.ec2.models import ec2_backends
+
+    return ec2_backends[account][region]
+
+
+def _ec2_resource(where, resource_id):
+    """(kind, ARN, context) of an existing EC2 resource: its tags, its VPC."""
+    backend = _ec2_backend(where["account"], where["region"])
+    kinds = {"sg-": "security-group", "vpce-": "vpc-endpoint", "subnet-": "subnet", "rtb-": "route-table",
+             "vpc-": "vpc"}  # fmt: skip
+    kind = next(kind for prefix, kind in kinds.items() if resource_id.startswith(prefix))
+    context = {"aws:ResourceTag/" + k: v for k, v in backend.tags.get(resource_id, {}).items()}
+    vpc_id = None
+    if kind == "security-group":
+        group = backend.get_security_group_from_id(resource_id)
+        vpc_id = group.vpc_id if group else None
+    elif kind == "subnet":
+        vpc_id = backend.get_subnet(resource_id).vpc_id
+    elif kind == "route-table":
+        vpc_id = backend.get_route_table(resource_id).vpc_id
+    elif kind == "vpc-endpoint":
+        endpoint = backend.vpc_end_points.get(resource_id)
+        if endpoint is not None:
+            context["ec2:VpceServiceName"] = endpoint.service_name
+    if vpc_id:
+        context["ec2:Vpc"] = _arn(where, "ec2", "vpc", vpc_id)
+    id_key = {"security-group": "SecurityGroup", "subnet": "Subnet", "route-table": "RouteTable", "vpc": "Vpc"}
+    context["ec2:%sID" % id_key.get(kind, "Resource")] = resource_id
+    return kind, _arn(where, "ec2", kind, resource_id), context
+
+
+def _arn(where, prefix, kind, *names):
+    return arn_of(prefix, kind, where["partition"], where["region"], where["account"], *names)
+
+
+def _created_with_tags(where, action, kind, params, extra=None):
+    """The created resource (ARN with ``*``: it has no id yet), and ec2:CreateTags if tagged."""
+    pairs = _ec2_tag_specification(params, kind)
+    checks = [Check(action, _arn(where, "ec2", kind, "*"), kind, dict(_tags(pairs), **(extra or {})))]
+    if pairs:
+        context = dict(_tags(pairs), **{"ec2:CreateAction": action.split(":")[1]})
+        checks.append(Check("ec2:CreateTags", _arn(where, "ec2", kind, "*"), kind, context))
+    return checks
+
+
+def ec2_checks(where, action, params):
+    name = action.split(":")[1]
+    existing = functools.partial(_ec2_resource, where)
+    checks = []
+    if name == "DescribeVpcAttribute":
+        checks.append(Check(action, *_vpc(where, params["VpcId"])))
+    elif name == "CreateSecurityGroup":
+        checks += _created_with_tags(where, action, "security-group", params)
+        checks.append(Check(action, *_vpc(where, params["VpcId"])))
+    elif name in ("AuthorizeSecurityGroupEgress", "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupEgress",
+                  "RevokeSecurityGroupIngress", "DeleteSecurityGroup", "UpdateSecurityGroupRuleDescriptionsEgress",
+                  "UpdateSecurityGroupRuleDescriptionsIngress"):  # fmt: skip
+        kind, arn, context = existing(params["GroupId"])
+        checks.append(Check(action, arn, kind, context))
+    elif name == "CreateVpcEndpoint":
+        service = {"ec2:VpceServiceName": params.get("ServiceName", ""), "ec2:VpceServiceOwner": "amazon"}
+        checks += _created_with_tags(where, action, "vpc-endpoint", params, service)
+        checks.append(Check(action, *_vpc(where, params["VpcId"])))
+        for stem in ("RouteTableId", "SubnetId", "SecurityGroupId"):
+            for resource_id in _indexed(params, stem):
+                kind, arn, context = existing(resource_id)
+                checks.append(Check(action, arn, kind, context))
+        if params.get("PrivateDnsEnabled", "false").lower() == "true":
+            checks.append(Check("route53:AssociateVPCWithHostedZone", "*"))
+    elif name == "ModifyVpcEndpoint":
+        kind, arn, context = existing(params["VpcEndpointId"])
+        checks.append(Check(action, arn, kind, context))
+        for stem in ("AddRouteTableId", "RemoveRouteTableId", "AddSubnetId", "RemoveSubnetId",
+                     "AddSecurityGroupId", "RemoveSecurityGroupId"):  # fmt: skip
+            for resource_id in _indexed(params, stem):
+                kind, arn, context = existing(resource_id)
+                checks.append(Check(action, arn, kind, context))
+    elif name == "DeleteVpcEndpoints":
+        for resource_id in _indexed(params, "VpcEndpointId"):
+            kind, arn, context = existing(resource_id)
+            checks.append(Check(action, arn, kind, context))
+    elif name in ("CreateTags", "DeleteTags"):
+        pairs, member = [], 1
+        while "Tag.%d.Key" % member in params:
+            pairs.append((params["Tag.%d.Key" % member], params.get("Tag.%d.Value" % member, "")))
+            member += 1
+        for resource_id in _indexed(params, "ResourceId"):
+            kind, arn, context = existing(resource_id)
+            checks.append(Check(action, arn, kind, dict(context, **_tags(pairs))))
+    return checks or [Check(action, "*")]
+
+
+def _vpc(where, vpc_id):
+    return _arn(where, "ec2", "vpc", vpc_id), "vpc", {"ec2:VpcID": vpc_id}
+
+
+def sagemaker_checks(where, action, body):
+    """Notebooks and lifecycle configurations by name (SageMaker ARNs carry the name in lower case:
+    DescribeNotebookInstance returns ``notebook-instance/<name lowered>``), tags by ResourceArn."""
+    checks = []
+    if "NotebookInstanceName" in body:
+        arn = _arn(where, "sagemaker", "notebook-instance", body["NotebookInstanceName"].lower())
+        context = {}
+        if action == "sagemaker:CreateNotebookInstance":
+            context = dict(_sagemaker_tags(body), **{
+                "sagemaker:InstanceTypes": body.get("InstanceType"),
+                "sagemaker:RootAccess": body.get("RootAccess"),
+                "sagemaker:DirectInternetAccess": body.get("DirectInternetAccess"),
+                "sagemaker:VpcSubnets": [body["SubnetId"]] if body.get("SubnetId") else None,
+                "sagemaker:VpcSecurityGroupIds": body.get("SecurityGroupIds"),
+                "sagemaker:VolumeKmsKey": body.get("KmsKeyId"),
+            })  # fmt: skip
+        checks.append(Check(action, arn, "notebook-instance", {k: v for k, v in context.items() if v is not None}))
+        if action in ("sagemaker:CreateNotebookInstance", "sagemaker:UpdateNotebookInstance") and body.get("RoleArn"):
+            passed = {"iam:PassedToService": "sagemaker.amazonaws.com"}
+            checks.append(Check("iam:PassRole", body["RoleArn"], "role", passed))
+        if body.get("Tags"):
+            checks.append(Check("sagemaker:AddTags", arn, "notebook-instance", _tagging(action, body)))
+    elif "NotebookInstanceLifecycleConfigName" in body:
+        kind = "notebook-instance-lifecycle-config"
+        arn = _arn(where, "sagemaker", kind, body["NotebookInstanceLifecycleConfigName"].lower())
+        checks.append(Check(action, arn, kind, _sagemaker_tags(body)))
+        if body.get("Tags"):
+            checks.append(Check("sagemaker:AddTags", arn, kind, _tagging(action, body)))
+    elif "ResourceArn" in body:
+        kind = body["ResourceArn"].split(":")[5].split("/")[0]
+        checks.append(Check(action, body["ResourceArn"], kind, _sagemaker_tags(body)))
+    return checks or [Check(action, "*")]
+
+
+def _tagging(action, body):
+    """Tags given to a create: sagemaker:TaggingAction is "the name of the API operation that creates a
+    taggable resource" (Service Authorization Reference, SageMaker condition keys)."""
+    return dict(_sagemaker_tags(body), **{"sagemaker:TaggingAction": action.split(":")[1]})
+
+
+def _sagemaker_tags(body):
+    return _tags([(t["Key"], t.get("Value", "")) for t in body.get("Tags") or []])
+
+
+def iam_checks(where, action, params):
+    """Roles by name (with the path IAM holds, or the one being created), policies by ARN."""
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[where["account"]][where["partition"]]
+    context = {"iam:PolicyARN": params["PolicyArn"]} if "PolicyArn" in params and "RoleName" in params else {}
+    if "RoleName" in params:
+        path = params.get("Path", "/")
+        try:
+            path = backend.get_role(params["RoleName"]).path
+        except Exception:  # noqa: BLE001 - a role not created yet: the path of the request
+            pass
+        context.update(_tags(_member_tags(params)))
+        return [Check(action, _arn(where, "iam", "role", path.lstrip("/") + params["RoleName"]), "role", context)]
+    if "PolicyArn" in params:
+        return [Check(action, params["PolicyArn"], "policy")]
+    if action == "iam:CreatePolicy":
+        name = params.get("Path", "/").lstrip("/") + params["PolicyName"]
+        return [Check(action, _arn(where, "iam", "policy", name), "policy", _tags(_member_tags(params)))]
+    return [Check(action, "*")]
+
+
+def _member_tags(params):
+    pairs, member = [], 1
+    while "Tags.member.%d.Key" % member in params:
+        pairs.append((params["Tags.member.%d.Key" % member], params.get("Tags.member.%d.Value" % member, "")))
+        member += 1
+    return pairs
+
+
+def checks_for(where, action, params, s3_resource=None):
+    prefix = action.split(":")[0]
+    if prefix == "s3":
+        kind = "object" if s3_resource and "/" in s3_resource.split(":::", 1)[-1] else "bucket"
+        context = {"s3:prefix": params["prefix"]} if "prefix" in params else {}
+        return [Check(action, s3_resource or "*", kind, context)]
+    handler = {"ec2": ec2_checks, "sagemaker": sagemaker_checks, "iam": iam_checks}.get(prefix)
+    return handler(where, action, params) if handler else [Check(action, "*")]
+
+
+# --- evaluation --------------------------------------------------------------------------------------
+
+
+def _holds(operator, key, expected, context):
+    """One condition, as the IAM User Guide's condition operators define it (the subset this
+    collection's policies use; anything else is refused so that it cannot pass unnoticed)."""
+    qualifier, _sep, base = operator.rpartition(":")
+    expected = expected if isinstance(expected, list) else [expected]
+    if base == "Null":
+        return (key not in context) == (str(expected[0]).lower() == "true")
+    if_exists = base.endswith("IfExists")
+    base = base[: -len("IfExists")] if if_exists else base
+    if key not in context:
+        # ForAllValues over no values is true; a negated operator on an absent key is true.
+        return if_exists or qualifier == "ForAllValues" or base.startswith(("StringNot", "ArnNot"))
+    actual = context[key]
+    values = actual if isinstance(actual, list) else [actual]
+    matchers = {
+        "StringEquals": lambda v, e: v == e,
+        "StringLike": fnmatch.fnmatchcase,
+        "ArnEquals": lambda v, e: v == e,
+        "ArnLike": fnmatch.fnmatchcase,
+        "Bool": lambda v, e: str(v).lower() == str(e).lower(),
+    }
+    negated = base.startswith(("StringNot", "ArnNot"))
+    positive = base.replace("Not", "", 1) if negated else base
+    if positive not in matchers:
+        raise ValueError("emulator: condition operator %s is not modelled" % operator)
+
+    def hit(value):
+        return any(matchers[positive](str(value), str(e)) for e in expected)
+
+    if qualifier == "ForAllValues":
+        result = all(hit(v) for v in values)
+    elif qualifier == "ForAnyValue" or len(values) == 1:
+        result = any(hit(v) for v in values)
+    else:
+        raise ValueError("emulator: %s on the multivalued key %s needs ForAllValues or ForAnyValue" % (operator, key))
+    return not result if negated else result
+
+
+def _matches(patterns, value):
+    patterns = patterns if isinstance(patterns, list) else [patterns]
+    return any(fnmatch.fnmatchcase(value, p) for p in patterns)
+
+
+def evaluate(documents, action, resource, context):
+    """(decision, [Sids that allow], [Sids that deny]) over identity policy documents."""
+    allows, denies = [], []
+    for document in documents:
+        statements = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+        for number, statement in enumerate(statements):
+            if "Action" in statement and not _matches(statement["Action"], action):
+                continue
+            if "NotAction" in statement and _matches(statement["NotAction"], action):
+                continue
+            if "Resource" in statement and not _matches(statement["Resource"], resource):
+                continue
+            if "NotResource" in statement and _matches(statement["NotResource"], resource):
+                continue
+            pairs = [(op, key, value) for op, keyed in statement.get("Condition", {}).items()
+                     for key, value in keyed.items()]  # fmt: skip
+            if not all(_holds(op, key, value, context) for op, key, value in pairs):
+                continue
+            (denies if statement["Effect"] == "Deny" else allows).append(statement.get("Sid", "#%d" % number))
+    return ("deny" if denies else "allow" if allows else "implicit-deny"), allows, denies
+
+
+# --- the hook into moto ------------------------------------------------------------------------------
+
+
+class _Denied(_RESTError):
+    code = 403
+
+
+class _JsonDenied(JsonRESTError):
+    code = 400
+
+
+def _denial(service, principal, action, resource):
+    message = "User: %s is not authorized to perform: %s on resource: %s" % (principal, action, resource)
+    message += " because no identity-based policy allows the %s action" % action
+    if service == "ec2":
+        return _Denied("UnauthorizedOperation", "You are not authorized to perform this operation. " + message)
+    if service == "sagemaker":
+        return _JsonDenied("AccessDeniedException", message)
+    return _Denied("AccessDenied", message)
+
+
+def _request_params(request):
+    """Query/form parameters as single values, or the JSON body of a JSON-protocol request."""
+    body = request._body or b""
+    if isinstance(body, str):
+        body = body.encode()
+    if request._headers.get("X-Amz-Target") or request._headers.get("x-amz-target"):
+        try:
+            return json.loads(body or b"{}")
+        except ValueError:
+            return {}
+    params = {k: (v[0] if isinstance(v, list) and v else v) for k, v in (request._data or {}).items()}
+    query = urllib.parse.urlsplit(request._path).query
+    for source in (query, body.decode("utf-8", "replace") if request._service != "s3" else ""):
+        for key, values in urllib.parse.parse_qs(source, keep_blank_values=True).items():
+            params[key] = values[0]
+    return params
+
+
+def _documents(access_key):
+    from moto.iam.access_control import IAMPolicy
+
+    return [IAMPolicy(policy)._policy_json for policy in access_key.collect_policies()]
+
+
+def check_action_permitted(self, resource):
+    from moto.utilities.utils import get_partition
+
+    if self._action == "sts:GetCallerIdentity":  # needs no permission (STS API reference)
+        return
+    if self._action.startswith("sts:AssumeRole"):
+        return _ORIGINALS["check_action_permitted"](self, resource)
+    where = {"account": self.account_id, "region": self._region, "partition": get_partition(self._region)}
+    params = _request_params(self)
+    checks = checks_for(where, self._action, params, resource if self._service == "s3" else None)
+    key_id = self._get_string_between("Credential=", "/", self._headers["Authorization"])
+    global_context = dict(_CALLER["context"](key_id), **{"aws:PrincipalAccount": self.account_id})
+    global_context["aws:SecureTransport"] = "true" if getattr(_SCHEME, "secure", True) else "false"
+    documents = _documents(self._access_key)
+    principal = self._access_key.arn
+    for check in checks:
+        arn, context = check.effective(global_context)
+        decision, allows, denies = evaluate(documents, check.action, arn, context)
+        with _LOCK:
+            _LOG.append({"action": check.action, "resource": arn, "principal": principal,
+                         "allowed_by": allows, "denied_by": denies})  # fmt: skip
+        if decision != "allow":
+            if self._service == "s3":
+                self._raise_access_denied()
+            raise _denial(self._service, principal, check.action, arn)
+
+
+# S3: the action each REST request is authorized as (Amazon S3 User Guide, "Required permissions for
+# Amazon S3 API operations").  moto's own map misses most sub-resources and names actions that do
+# not exist; a sub-resource missing here falls back to moto's map.
+S3_ACTIONS = {
+    ("BUCKET", "HEAD"): {"": "ListBucket"},
+    ("BUCKET", "GET"): {
+        "accelerate": "GetAccelerateConfiguration", "acl": "GetBucketAcl", "cors": "GetBucketCORS",
+        "encryption": "GetEncryptionConfiguration", "inventory": "GetInventoryConfiguration",
+        "lifecycle": "GetLifecycleConfiguration", "location": "GetBucketLocation", "logging": "GetBucketLogging",
+        "notification": "GetBucketNotification", "object-lock": "GetBucketObjectLockConfiguration",
+        "ownershipControls": "GetBucketOwnershipControls", "policy": "GetBucketPolicy",
+        "policyStatus": "GetBucketPolicyStatus", "publicAccessBlock": "GetBucketPublicAccessBlock",
+        "replication": "GetReplicationConfiguration", "requestPayment": "GetBucketRequestPayment",
+        "tagging": "GetBucketTagging", "uploads": "ListBucketMultipartUploads", "versioning": "GetBucketVersioning",
+        "versions": "ListBucketVersions", "website": "GetBucketWebsite", "": "ListBucket",
+    },
+    ("BUCKET", "PUT"): {
+        "accelerate": "PutAccelerateConfiguration", "acl": "PutBucketAcl", "cors": "PutBucketCORS",
+        "encryption": "PutEncryptionConfiguration", "lifecycle": "PutLifecycleConfiguration",
+        "logging": "PutBucketLogging", "notification": "PutBucketNotification",
+        "object-lock": "PutBucketObjectLockConfiguration", "ownershipControls": "PutBucketOwnershipControls",
+        "policy": "PutBucketPolicy", "publicAccessBlock": "PutBucketPublicAccessBlock",
+        "requestPayment": "PutBucketRequestPayment", "tagging": "PutBucketTagging",
+        "versioning": "PutBucketVersioning", "website": "PutBucketWebsite", "": "CreateBucket",
+    },
+    ("BUCKET", "DELETE"): {
+        "cors": "PutBucketCORS", "encryption": "PutEncryptionConfiguration", "lifecycle": "PutLifecycleConfiguration",
+        "ownershipControls": "PutBucketOwnershipControls", "policy": "DeleteBucketPolicy",
+        "publicAccessBlock": "PutBucketPublicAccessBlock", "tagging": "PutBucketTagging",
+        "website": "DeleteBucketWebsite", "": "DeleteBucket",
+    },
+    ("KEY", "HEAD"): {"": "GetObject"},
+    ("KEY", "GET"): {"acl": "GetObjectAcl", "tagging": "GetObjectTagging", "": "GetObject"},
+    ("KEY", "PUT"): {"acl": "PutObjectAcl", "tagging": "PutObjectTagging", "": "PutObject"},
+    ("KEY", "DELETE"): {"tagging": "DeleteObjectTagging", "": "DeleteObject"},
+}  # fmt: skip
+
+
+def _s3_set_action(self, action_resource_type, method, querystring):
+    table = S3_ACTIONS.get((action_resource_type, method))
+    if table is None:
+        return _ORIGINALS["_set_action"](self, action_resource_type, method, querystring)
+    chosen = [action for sub, action in table.items() if sub and sub in querystring]
+    if not chosen and any(k not in ("prefix", "list-type", "max-keys", "delimiter", "x-id", "encoding-type",
+                                    "continuation-token", "start-after", "marker") for k in querystring):  # fmt: skip
+        return _ORIGINALS["_set_action"](self, action_resource_type, method, querystring)
+    self.data["Action"] = chosen[0] if chosen else table[""]
+
+
+def _serve_log(original):
+    def call(self, environ, start_response):
+        if environ.get("PATH_INFO") != LOG_PATH:
+            _SCHEME.secure = environ.get("wsgi.url_scheme") == "https"
+            return original(self, environ, start_response)
+        with _LOCK:
+            body = json.dumps(_LOG).encode()
+            if environ.get("REQUEST_METHOD") == "DELETE":
+                _LOG.clear()
+        environ["wsgi.input"] = io.BytesIO(b"")
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return call
+
+
+_ORIGINALS = {}
+_CALLER = {}
+
+
+def apply(caller_context):
+    """Install the evaluation (idempotent).  ``caller_context(access_key_id)``: the caller's
+    aws:userid and aws:PrincipalArn (gaps.py, shared with the bucket-policy evaluation)."""
+    from moto.iam.access_control import IAMRequestBase
+
+    if _ORIGINALS:
+        return
+    _CALLER["context"] = caller_context
+    _ORIGINALS["check_action_permitted"] = IAMRequestBase.check_action_permitted
+    _ORIGINALS["_set_action"] = S3Response._set_action
+    IAMRequestBase.check_action_permitted = check_action_permitted
+    S3Response._set_action = _s3_set_action
+    DomainDispatcherApplication.__call__ = _serve_log(DomainDispatcherApplication.__call__)
