@@ -8,13 +8,13 @@ explains each statement; tests/functional/test_caller_policy.py proves each one 
 Scoping follows the Service Authorization Reference (resource types and condition keys per action):
 - EC2 Describe*, IAM ListPolicies and SageMaker List* take no resource: ``*``.
 - S3, IAM and SageMaker actions name the stack's bucket, role, policies, lifecycle configuration and
-  notebooks (SageMaker ARNs carry names in lower case).
+  notebooks (notebooks in both spellings, as arn.notebook_arns lists them).
 - EC2 writes are bound to the stack's VPC: a security group or endpoint can only be created with the
   VPC's ARN as a resource; rules and deletions need ``ec2:Vpc`` of that VPC; endpoints are created
   only for the stack's services and with the stack's tag, and modified or deleted only with it.
 - Tags go on at creation only (``ec2:CreateAction``); ``iam:PassRole`` only for the notebook role and
   only to SageMaker; only the stack's policies can be attached to the role (``iam:PolicyARN``);
-  notebooks can only be created without direct internet access.
+  notebooks can only be created without direct internet access, in the stack's subnet.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -269,7 +269,11 @@ def stack_policy(stack):
             "CreateNotebooksWithoutInternet",
             ["sagemaker:CreateNotebookInstance"],
             notebooks,
-            {"StringEquals": {"sagemaker:DirectInternetAccess": "Disabled"}},
+            # Only in the stack's subnet (SageMaker refuses DirectInternetAccess=Disabled without one).
+            {
+                "StringEquals": {"sagemaker:DirectInternetAccess": "Disabled"},
+                "ForAllValues:StringEquals": {"sagemaker:VpcSubnets": [stack["subnet_id"]]},
+            },
         ),
         _statement("Notebooks", NOTEBOOK_ACTIONS, notebooks),
     ]

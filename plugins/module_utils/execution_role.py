@@ -170,15 +170,19 @@ def execute(iam, params, check_mode):
             return dict(changed=False, role=None, diff=dict(before={}, after={}))
         delete(iam, role, check_mode)
         return dict(changed=True, role=None, diff=dict(before=view(role), after={}))
-    wanted = dict(params, tags=params.get("tags") or {}, managed_policy_arns=params.get("managed_policy_arns") or [])
+    # IAM holds tag values as strings: a YAML number would otherwise differ on every run.
+    tags = {str(k): str(v) for k, v in (params.get("tags") or {}).items()}
+    wanted = dict(params, tags=tags, managed_policy_arns=params.get("managed_policy_arns") or [])
     steps = plan(role, wanted)
     if steps and not check_mode:
         created = apply(iam, wanted, steps)
         # A new role can be missing from reads for a few seconds (IAM is eventually consistent):
         # then CreateRole's answer names it.
         after = current(iam, params["name"])
-        if after is None:
-            after = dict(predicted(role, wanted, steps), arn=created["Arn"], role_id=created["RoleId"])
+        if after is None:  # only after a create: an existing role was read at the start
+            after = predicted(role, wanted, steps)
+            if created:
+                after.update(arn=created["Arn"], role_id=created["RoleId"])
     else:
         after = predicted(role, wanted, steps)
     return dict(changed=bool(steps), role=after, actions=[s for s, _a in steps],

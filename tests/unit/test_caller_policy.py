@@ -137,3 +137,11 @@ def test_managed_parts_fit_and_keep_every_statement():
 
 def test_no_statement_makes_no_part():
     assert caller_policy.managed_parts({"Version": "2012-10-17", "Statement": []}) == []
+
+
+def test_notebooks_are_created_only_without_internet_in_the_stacks_subnet():
+    by_sid = {s["Sid"]: s for s in caller_policy.stack_policy(stack("us-east-1"))["Statement"]}
+    assert by_sid["CreateNotebooksWithoutInternet"]["Condition"] == {
+        "StringEquals": {"sagemaker:DirectInternetAccess": "Disabled"},
+        "ForAllValues:StringEquals": {"sagemaker:VpcSubnets": ["subnet-0abc"]},
+    }

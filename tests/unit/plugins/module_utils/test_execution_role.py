@@ -80,3 +80,15 @@ def test_on_the_emulator_create_reconcile_delete(emulator):
         assert gone["changed"] and er.current(iam, "er-unit-role") is None
     finally:
         iam.delete_policy(PolicyArn=arn)
+
+
+def test_tag_values_compare_as_the_strings_iam_holds(emulator):
+    """A YAML number as a tag value is the string IAM holds: a re-run changes nothing."""
+    iam = on_emulator(emulator, "iam")
+    try:
+        assert er.execute(iam, params(name="er-tags", managed_policy_arns=[], tags={"cost": 1234}), False)["changed"]
+        assert iam.get_role(RoleName="er-tags")["Role"]["Tags"] == [{"Key": "cost", "Value": "1234"}]
+        again = er.execute(iam, params(name="er-tags", managed_policy_arns=[], tags={"cost": 1234}), False)
+        assert again["changed"] is False and again["actions"] == []
+    finally:
+        er.execute(iam, params(name="er-tags", state="absent"), False)
