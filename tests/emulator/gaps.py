@@ -10,7 +10,6 @@ Timing model: ``EMULATOR_PHASE_SECONDS`` (``"3"`` for every phase, or ``"Pending
 makes Pending, Stopping and Updating last that long, as on AWS (minutes there).  Default: instant.
 """
 
-import fnmatch
 import json
 import os
 import re
@@ -463,54 +462,16 @@ def _principal_arn(sts_backend, access_key_id, arn):
         return assumed.role_arn
 
 
-def _condition_holds(operator, key, expected, context):
-    if_exists = operator.endswith("IfExists")
-    base = operator[: -len("IfExists")] if if_exists else operator
-    expected = expected if isinstance(expected, list) else [expected]
-    if key not in context:
-        return if_exists or "Not" in base
-    actual = context[key]
-    if base == "Bool":
-        return actual.lower() in [str(e).lower() for e in expected]
-    matchers = {
-        "StringEquals": lambda e: actual == e,
-        "StringLike": lambda e: fnmatch.fnmatchcase(actual, e),
-        "ArnEquals": lambda e: actual == e,
-        "ArnLike": lambda e: fnmatch.fnmatchcase(actual, e),
-    }
-    positive = base.replace("Not", "")
-    if positive not in matchers:
-        raise ValidationError(message=f"emulator: condition operator {operator} is not modelled")
-    hit = any(matchers[positive](str(e)) for e in expected)
-    return not hit if "Not" in base else hit
-
-
-def _matches(patterns, value):
-    patterns = patterns if isinstance(patterns, list) else [patterns]
-    return any(fnmatch.fnmatchcase(value, p) for p in patterns)
-
-
 def evaluate_bucket_policy(policy, action, resource, context):
-    """Explicit Deny wins, then any Allow; otherwise neutral (IAM evaluation logic)."""
+    """Explicit Deny wins, then any Allow; otherwise neutral (IAM evaluation logic, authz.evaluate:
+    one evaluator for identity and bucket policies)."""
     from moto.iam.access_control import PermissionResult
 
-    allowed = False
-    statements = policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
-    for statement in statements:
-        if "Action" in statement and not _matches(statement["Action"], action):
-            continue
-        if "NotAction" in statement and _matches(statement["NotAction"], action):
-            continue
-        if not _matches(statement.get("Resource", "*"), resource):
-            continue
-        pairs = statement.get("Condition", {}).items()
-        conditions = [(op, key, value) for op, keyed in pairs for key, value in keyed.items()]
-        if not all(_condition_holds(op, key, value, context) for op, key, value in conditions):
-            continue
-        if statement["Effect"] == "Deny":
-            return PermissionResult.DENIED
-        allowed = True
-    return PermissionResult.PERMITTED if allowed else PermissionResult.NEUTRAL
+    from tests.emulator import authz
+
+    decision, _allows, _denies = authz.evaluate([policy], action, resource, context)
+    results = {"deny": PermissionResult.DENIED, "allow": PermissionResult.PERMITTED}
+    return results.get(decision, PermissionResult.NEUTRAL)
 
 
 def _bucket_get_permission(self, action, resource):
