@@ -37,7 +37,7 @@ def policy_lines(document, indent="      "):
 
 
 def main(prefix, bucket):
-    sm, ec2, iam, s3 = client("sagemaker"), client("ec2"), client("iam"), client("s3")
+    sm, ec2, iam, s3, kms = (client(s) for s in ("sagemaker", "ec2", "iam", "s3", "kms"))
     out = ["", "What the demo built (read back from the emulator):", "", "Notebooks"]
     for notebook in sm.list_notebook_instances()["NotebookInstances"]:
         described = sm.describe_notebook_instance(NotebookInstanceName=notebook["NotebookInstanceName"])
@@ -45,7 +45,8 @@ def main(prefix, bucket):
             f"  {described['NotebookInstanceName']:<24} {described['NotebookInstanceStatus']:<10} "
             f"{described['InstanceType']:<14} internet={described['DirectInternetAccess']:<8} "
             f"lifecycle={described.get('NotebookInstanceLifecycleConfigName', '-')} "
-            f"imds>={described['InstanceMetadataServiceConfiguration']['MinimumInstanceMetadataServiceVersion']}"
+            f"imds>={described['InstanceMetadataServiceConfiguration']['MinimumInstanceMetadataServiceVersion']} "
+            f"volume key={described.get('KmsKeyId', 'none (SageMaker-managed)')}"
         )
     lcc_name = f"{prefix}-autostop"
     lcc = sm.describe_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName=lcc_name)
@@ -55,6 +56,17 @@ def main(prefix, bucket):
         "",
         f"Lifecycle configuration {lcc_name}: on-start script of {len(script)} characters, " + ", ".join(pinned),
     ]
+    try:
+        key = kms.describe_key(KeyId=f"alias/{prefix}")["KeyMetadata"]
+    except kms.exceptions.NotFoundException:
+        key = None
+    if key:
+        rotation = kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"]
+        out += [
+            "",
+            f"KMS key alias/{prefix}: {key['Arn']} ({key['KeyManager']}, {key['KeyState']}, rotation={rotation})",
+        ]
+        out += policy_lines(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"], "      policy: ")
     out += ["", "VPC endpoints"]
     for endpoint in ec2.describe_vpc_endpoints()["VpcEndpoints"]:
         where = endpoint.get("RouteTableIds") or endpoint.get("SubnetIds")
@@ -75,9 +87,19 @@ def main(prefix, bucket):
         f"  public access blocked: {all(block.values())}; versioning: "
         f"{s3.get_bucket_versioning(Bucket=bucket).get('Status')}"
     )
+    (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    default = rule["ApplyServerSideEncryptionByDefault"]
+    out.append(
+        f"  default encryption: {default['SSEAlgorithm']} {default.get('KMSMasterKeyID', '')} "
+        f"bucket key={rule.get('BucketKeyEnabled', False)}"
+    )
     out += policy_lines(s3.get_bucket_policy(Bucket=bucket)["Policy"], "      policy: ")
-    objects = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
-    out += [f"  object {o['Key']} ({o['Size']} bytes)" for o in objects]
+    for listed in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+        head = s3.head_object(Bucket=bucket, Key=listed["Key"])
+        out.append(
+            f"  object {listed['Key']} ({listed['Size']} bytes, {head.get('ServerSideEncryption')} "
+            f"{head.get('SSEKMSKeyId', '')})"
+        )
     print("\n".join(out))
 
 

@@ -33,6 +33,18 @@ def with_defaults(item, defaults, common_tags=None):
     return merged
 
 
+def volume_key(items, key_arn):
+    """Notebook items with the stack's KMS key for their volume where they name none: applied when a
+    notebook is created, and only warned about on one that exists without it (kms_key_mismatch=warn);
+    a key an item names itself stays strict."""
+    if not key_arn:
+        return list(items or [])
+    return [
+        dict(item) if item.get("kms_key_id") else dict(item, kms_key_id=key_arn, kms_key_mismatch="warn")
+        for item in items or []
+    ]
+
+
 def job_summary(result):
     """One notebook's outcome from a notebook_instance result (direct, or through async_status) or
     from an entry of notebook_fleet's ``notebooks``."""
@@ -126,6 +138,8 @@ class FilterModule(object):
     def filters(self):
         return {
             "with_defaults": with_defaults,
+            "volume_key": volume_key,
+            "kms_key_policy": policies.kms_key_policy,
             "job_summary": job_summary,
             "offending_routes": isolation.offending_routes,
             "effective_route_table": isolation.effective_route_table,

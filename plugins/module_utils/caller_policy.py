@@ -108,6 +108,29 @@ SECURITY_GROUP_ACTIONS = [
     "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
     "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
 ]
+# The reads amazon.aws.kms_key makes of a key, and the changes it makes right after CreateKey (rotation
+# here, the alias in its own statement): these on any key of the account (its key policy still has to
+# allow them), since
+# authorization by a tag the key was just created with may lag ("ABAC for AWS KMS": "up to five
+# minutes").  Neither can weaken a key: rotation only turns on, the alias resource is the stack's.
+KEY_READ_AND_FINISH = [
+    "kms:DescribeKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListResourceTags",
+]
+# Changes of the stack's key on a later run, only on the key tagged with the stack.
+KEY_CHANGE = [
+    "kms:CancelKeyDeletion",
+    "kms:EnableKey",
+    "kms:PutKeyPolicy",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+]
 LIFECYCLE_CONFIG_ACTIONS = [
     "sagemaker:CreateNotebookInstanceLifecycleConfig",
     "sagemaker:DeleteNotebookInstanceLifecycleConfig",
@@ -162,8 +185,9 @@ def endpoint_services(region, services):
 def stack_policy(stack):
     """The caller's policy for one stack.  ``stack``: prefix, bucket, script_prefix, region, account,
     vpc_id, subnet_id, notebooks (names); optional sagemaker_api_endpoint, logs_endpoint,
-    create_bucket, delete_bucket (booleans, the role's defaults) and security_group_id (a group the
-    user brings: no security group is created)."""
+    create_bucket, delete_bucket (booleans, the role's defaults), security_group_id (a group the
+    user brings: no security group is created), kms_key_id (a key the user brings), create_kms_key
+    and delete_kms_key (booleans: the stack's own key, its deletion at teardown)."""
     prefix, region, account = stack["prefix"], stack["region"], stack["account"]
     partition = arn.partition_of(region)
     ec2 = "arn:%s:ec2:%s:%s:" % (partition, region, account)
@@ -277,6 +301,7 @@ def stack_policy(stack):
         ),
         _statement("Notebooks", NOTEBOOK_ACTIONS, notebooks),
     ]
+    statements += _key_statements(stack, bucket)
     if stack.get("delete_bucket"):
         statements.append(
             _statement(
@@ -286,6 +311,79 @@ def stack_policy(stack):
             )
         )
     return {"Version": VERSION, "Statement": statements}
+
+
+def _key_statements(stack, bucket):
+    """The KMS statements: managing the stack's own key (none for a key the user brings), and the uses
+    that S3 and SageMaker make of the key with the caller's credentials: a data key for the script
+    objects (Amazon S3 User Guide, SSE-KMS permissions), the grant of a notebook's volume (SageMaker
+    API permissions reference: CreateNotebookInstance, StartNotebookInstance)."""
+    prefix, region, account = stack["prefix"], stack["region"], stack["account"]
+    partition = arn.partition_of(region)
+    named = stack.get("kms_key_id") or ""
+    own = not named and stack.get("create_kms_key", True)
+    if not (own or named):
+        return []
+    kms = "arn:%s:kms:%s:%s:" % (partition, region, account)
+    key = kms + "key/*" if own else arn.kms_key_arn(named, partition, region, account)
+    statements = []
+    if own:
+        tagged = {"StringEquals": {"aws:ResourceTag/" + STACK_TAG: prefix}}
+        statements += [
+            # amazon.aws.kms_key finds the stack's key by its alias in ListAliases (no resource type).
+            _statement("FindTheStackKeyByItsAlias", ["kms:ListAliases"], "*"),
+            _statement(
+                "CreateTheStackKey",
+                ["kms:CreateKey"],
+                "*",
+                {
+                    "StringEquals": {
+                        "aws:RequestTag/" + STACK_TAG: prefix,
+                        "kms:KeySpec": "SYMMETRIC_DEFAULT",
+                        "kms:KeyUsage": "ENCRYPT_DECRYPT",
+                        "kms:KeyOrigin": "AWS_KMS",
+                    },
+                    "Bool": {"kms:BypassPolicyLockoutSafetyCheck": "false", "kms:MultiRegion": "false"},
+                },
+            ),
+            # CreateKey's Tags need kms:TagResource (KMS API reference, CreateKey, Tags).
+            _statement(
+                "TagTheStackKeyAsItIsCreated",
+                ["kms:TagResource"],
+                key,
+                {"StringEquals": {"aws:RequestTag/" + STACK_TAG: prefix}},
+            ),
+            _statement("ReadKeysAndFinishTheStackKey", KEY_READ_AND_FINISH, key),
+            # CreateAlias is authorized on the alias and on the key it points to (KMS, "Controlling access to aliases").
+            _statement("TheStackKeyAlias", ["kms:CreateAlias"], [kms + "alias/" + prefix, key]),
+            _statement(
+                "ChangeOnlyTheStackKey",
+                KEY_CHANGE + (["kms:ScheduleKeyDeletion"] if stack.get("delete_kms_key") else []),
+                key,
+                tagged,
+            ),
+        ]
+    volume = [] if own else ["kms:DescribeKey"]
+    statements += [
+        _statement(
+            "EncryptTheScriptObjectsThroughS3",
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            key,
+            {
+                "StringEquals": {"kms:ViaService": arn.service_host("s3", region)},
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket, bucket + "/*"]},
+            },
+        ),
+        _statement(
+            "EncryptTheNotebookVolumesThroughSageMaker",
+            ["kms:CreateGrant"],
+            key,
+            {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+    ]
+    if volume:
+        statements.append(_statement("DescribeTheKeyForSageMaker", volume, key))
+    return statements
 
 
 def audit_policy(_ignored=None):

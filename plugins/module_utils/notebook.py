@@ -108,6 +108,7 @@ NOTEBOOK_OPTIONS = dict(
     direct_internet_access=dict(type="str", choices=["Enabled", "Disabled"]),
     root_access=dict(type="str", choices=["Enabled", "Disabled"]),
     kms_key_id=dict(type="str"),
+    kms_key_mismatch=dict(type="str", default="fail", choices=["fail", "warn"]),
     volume_size_in_gb=dict(type="int"),
     lifecycle_config_name=dict(type="str"),
     platform_identifier=dict(type="str"),
@@ -292,6 +293,27 @@ def differences(current, params, arn=None):
         else:
             updates.append(change)
     return create_only, updates
+
+
+def kept_key(params, create_only):
+    """(create_only without the KMS key, the key difference or None) when ``kms_key_mismatch`` is warn:
+    the key is then a default for new notebooks, and one that exists with another key (or none) is
+    left as it is."""
+    if params.get("kms_key_mismatch") != "warn":
+        return create_only, None
+    key = [change for change in create_only if change[0] == "kms_key_id"]
+    return [change for change in create_only if change[0] != "kms_key_id"], (key[0] if key else None)
+
+
+def key_warning(name, change):
+    """The warning for a notebook kept without the wanted KMS key."""
+    _field, current, wanted = change
+    return (
+        "Notebook instance %s keeps %s on its ML storage volume, not the KMS key %s: SageMaker sets the key only "
+        "when it creates the notebook, so only replacing the notebook applies it (Security Hub SageMaker.21, AWS "
+        "Config sagemaker-notebook-instance-kms-key-configured); docs/encryption.md describes a safe replacement."
+        % (name, ("the KMS key %s" % current) if current else "no customer managed KMS key", wanted)
+    )
 
 
 def refusal(name, create_only):

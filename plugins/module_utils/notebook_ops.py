@@ -38,6 +38,8 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.noteboo
     differences,
     execute,
     is_settled,
+    kept_key,
+    key_warning,
     known_instance_types,
     must_restore,
     plan,
@@ -391,6 +393,9 @@ def _reconcile(sagemaker, params, check_mode, warn, poll_args):
             request = create_request(params)
     else:
         create_only, updates = differences(before, params, described["NotebookInstanceArn"])
+        create_only, key_kept = kept_key(params, create_only)
+        if key_kept:
+            warn(key_warning(name, key_kept))
         if create_only:
             raise NotebooksError(
                 refusal(name, create_only),

@@ -21,9 +21,10 @@ VERSION = "2012-10-17"
 
 # Size quotas, in characters of the document without white space (IAM and STS quotas: "IAM does not
 # count white space when calculating the size of a policy against this quota"; VPC endpoint policy
-# 20,480 characters; S3 bucket policy 20 KB).  AWS refuses a larger one with LimitExceeded ("Cannot
-# exceed quota for PolicySize: 6144") - after the calls before it were made, so the role checks first.
-LIMITS = {"managed": 6144, "trust": 2048, "vpc_endpoint": 20480, "bucket": 20480}
+# 20,480 characters; S3 bucket policy 20 KB; KMS key policy "32 KB (32,768 bytes)", KMS quotas).  AWS
+# refuses a larger one with LimitExceeded ("Cannot exceed quota for PolicySize: 6144") - after the
+# calls before it were made, so the role checks first.
+LIMITS = {"managed": 6144, "trust": 2048, "vpc_endpoint": 20480, "bucket": 20480, "key": 32768}
 # The role attaches its S3 read policy and the autostop policies; IAM attaches at most 10 managed
 # policies to a role by default (20 on request).
 MAX_AUTOSTOP_POLICIES = 8
@@ -255,3 +256,144 @@ def bucket_policy(bucket, endpoint_id, admin_principals, region="us-east-1", cal
             },
         ],
     }
+
+
+# --- the stack's KMS key -------------------------------------------------------------------------
+# What a key administrator may do, and no cryptographic operation: administering a key is not
+# using it (AWS KMS Developer Guide, "Default key policy", "Allows key administrators to administer
+# the KMS key", less kms:Create*/Put*'s CreateGrant and the Replicate*/Import* of other key kinds).
+KEY_ADMIN_ACTIONS = [
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+]
+# What a run calls on the key it owns (amazon.aws.kms_key: create, reconcile, schedule deletion).
+KEY_RUN_ACTIONS = [
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DescribeKey",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+]
+# A notebook's volume: whoever calls CreateNotebookInstance or StartNotebookInstance with a key needs
+# kms:DescribeKey and kms:CreateGrant on it (SageMaker Developer Guide, "Amazon SageMaker API
+# Permissions: Actions, Permissions, and Resources Reference", rows CreateNotebookInstance and
+# StartNotebookInstance: "required only if you specify an encryption key"); DeleteNotebookInstance
+# needs kms:DescribeKey.  The notebook's execution role needs nothing on the volume key ("How to use
+# SageMaker AI execution roles", CreateNotebookInstance API: Execution Role Permissions).
+# Objects under SSE-KMS: S3 asks KMS for a data key on PutObject and to decrypt it on GetObject
+# (Amazon S3 User Guide, "Using server-side encryption with AWS KMS keys (SSE-KMS)", permissions).
+S3_WRITE_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def _key_statement(sid, account, partition, actions, condition):
+    # Principal: the account, so that IAM policies must allow as well (KMS, "Allows access to the AWS
+    # account and enables IAM policies"); the condition narrows it to exactly the principals named.
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:%s:iam::%s:root" % (partition, account)},
+        "Action": actions,
+        "Resource": "*",
+        "Condition": condition,
+    }
+
+
+def _grant_for_volumes(sid, account, partition, who):
+    # kms:GrantIsForAWSResource: only grants an AWS service creates on the principal's behalf, never
+    # one the principal creates for itself (it would let it decrypt at will).
+    return _key_statement(
+        sid, account, partition, ["kms:CreateGrant"], dict(who, Bool={"kms:GrantIsForAWSResource": "true"})
+    )
+
+
+def kms_key_policy(account, region, admin_principals, caller_user_ids, role_arn, bucket, notebook_users=()):
+    """The key policy of the stack's key: administration for the admin principals and the caller;
+    use only through the services that need it, by exactly the principals that need it.
+
+    - administration, no cryptographic use: the admin principals (by aws:PrincipalArn) and the caller
+      of the run (by aws:userid, as the bucket policy exempts it, see ``bucket_policy``); PutKeyPolicy is
+      among them, so CreateKey's policy lockout safety check passes and the key stays manageable;
+    - the notebooks' volumes: the caller, and ``notebook_users`` (principal ARNs that start stopped
+      notebooks), may describe the key and let SageMaker create the volume's grant (VOLUME);
+    - the script objects: the caller writes and reads, the notebook role (by aws:PrincipalArn) only
+      decrypts, both only through S3 in the region (kms:ViaService) and only for the stack's bucket
+      (kms:EncryptionContext:aws:s3:arn is the bucket's ARN with an S3 Bucket Key, the object's without:
+      Amazon S3 User Guide, "Encryption context").
+
+    Every statement names the account as principal and narrows it by a condition: the principal must
+    then be allowed by its own IAM policies too, and a role that IAM Identity Center deletes and creates
+    again under the same name is still matched (a role named as principal would have turned into an
+    unusable unique id, IAM User Guide, "AWS JSON policy elements: Principal").
+    """
+    partition = partition_of(region)
+    callers = {"StringLike": {"aws:userid": sorted(set(caller_user_ids))}}
+    bucket = bucket_arn(bucket, partition)
+    objects = [bucket, bucket + "/*"]
+    via_s3 = {"kms:ViaService": arn.service_host("s3", region)}
+    statements = []
+    if admin_principals:
+        admins = {"ArnEquals": {"aws:PrincipalArn": sorted(admin_principals)}}
+        statements.append(_key_statement("AdministerTheKey", account, partition, KEY_ADMIN_ACTIONS, admins))
+    statements += [
+        _key_statement("TheRunAdministersTheKey", account, partition, KEY_RUN_ACTIONS, callers),
+        _grant_for_volumes("TheRunEncryptsNotebookVolumes", account, partition, callers),
+        _key_statement(
+            "TheRunWritesScriptsThroughS3",
+            account,
+            partition,
+            S3_WRITE_ACTIONS,
+            {
+                "StringLike": {
+                    "aws:userid": callers["StringLike"]["aws:userid"],
+                    "kms:EncryptionContext:aws:s3:arn": objects,
+                },
+                "StringEquals": via_s3,
+            },
+        ),
+        _key_statement(
+            "NotebooksReadScriptsThroughS3",
+            account,
+            partition,
+            ["kms:Decrypt"],
+            {
+                "ArnEquals": {"aws:PrincipalArn": role_arn},
+                "StringEquals": via_s3,
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": objects},
+            },
+        ),
+    ]
+    if notebook_users:
+        users = {"ArnEquals": {"aws:PrincipalArn": sorted(notebook_users)}}
+        statements += [
+            _key_statement("NotebookUsersDescribeTheKey", account, partition, ["kms:DescribeKey"], users),
+            _grant_for_volumes("NotebookUsersStartNotebooks", account, partition, users),
+        ]
+    return {"Version": VERSION, "Statement": statements}

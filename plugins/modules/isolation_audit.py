@@ -18,7 +18,8 @@ description:
     route, the policy statement, the value) and the C(remediation).
   - 'Notebook checks: C(direct-internet-access) (high), C(no-subnet) (high), C(root-access-enabled)
     (medium, unless O(allow_root_access=true)), C(imdsv1-allowed) (medium), C(lifecycle-config-missing)
-    (medium).'
+    (medium), C(volume-no-customer-key) (medium, Security Hub SageMaker.21: no C(KmsKeyId); the key is create-only,
+    so only replacing the notebook fixes it).'
   - 'Network checks, on the subnet''s effective route table (its explicit association, else the VPC''s
     main table): C(subnet-egress-route) (high) for any route whose destination covers public address space
     (split routes such as C(0.0.0.0/1) and C(128.0.0.0/1) too) to a target out of the VPC - an internet, NAT,

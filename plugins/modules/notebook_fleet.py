@@ -70,6 +70,13 @@ options:
       kms_key_id:
         description: The KMS key of the storage volume (key ID or ARN, alias name or ARN). Create-only.
         type: str
+      kms_key_mismatch:
+        description:
+          - What a notebook that exists with another KMS key (or none) does. C(fail) refuses, as for any create-only
+            field; C(warn) leaves the notebook as it is and warns, for a key meant for new notebooks only.
+        type: str
+        choices: [fail, warn]
+        default: fail
       volume_size_in_gb:
         description: Storage volume size, 5 to 16384 GB; it can only grow.
         type: int

@@ -89,6 +89,15 @@ options:
       - A key ARN and its key ID (an alias ARN and C(alias/NAME)) count as the same key; an alias and the key it
         points to count as different, since telling them apart needs a KMS call.
     type: str
+  kms_key_mismatch:
+    description:
+      - What happens when the notebook exists with another KMS key than O(kms_key_id), or with none.
+      - C(fail) refuses the change, as for every create-only setting.
+      - C(warn) leaves the notebook as it is and issues a warning naming the key it keeps; for a key that new
+        notebooks get by default, where replacing an existing notebook (and its volume) is not wanted.
+    type: str
+    choices: [fail, warn]
+    default: fail
   volume_size_in_gb:
     description:
       - Size of the ML storage volume in GB, 5 to 16384. It can only grow; a smaller value fails.

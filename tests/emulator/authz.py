@@ -61,7 +61,9 @@ GLOBAL_KEYS = ("aws:PrincipalArn", "aws:PrincipalAccount", "aws:userid", "aws:Se
 
 @functools.lru_cache(maxsize=1)
 def reference():
-    """{prefix: {"actions": {Action: {resource_type: [condition keys]}}, "arns": {type: template}}}."""
+    """{prefix: {"actions": {Action: {resource_type: [condition keys]}}, "arns": {type: template},
+    "resource_keys": {type: [condition keys]}}}: a resource type's own keys (the reference's resource
+    types table: aws:ResourceTag of a KMS key), see Check.effective."""
     import parliament
 
     path = os.path.join(os.path.dirname(parliament.__file__), "iam_definition.json")
@@ -69,13 +71,14 @@ def reference():
         services = json.load(handle)
     found = {}
     for service in services:
-        entry = found.setdefault(service["prefix"], {"actions": {}, "arns": {}})
+        entry = found.setdefault(service["prefix"], {"actions": {}, "arns": {}, "resource_keys": {}})
         for privilege in service["privileges"]:
             types = entry["actions"].setdefault(privilege["privilege"], {})
             for row in privilege["resource_types"]:
                 types[row["resource_type"].rstrip("*")] = list(row.get("condition_keys") or [])
         for resource in service["resources"]:
             entry["arns"][resource["resource"]] = resource["arn"]
+            entry["resource_keys"][resource["resource"]] = list(resource.get("condition_keys") or [])
     return found
 
 
@@ -96,7 +99,9 @@ def arn_of(prefix, kind, partition, region, account, *names):
 
 def _listed(keys, key):
     for pattern in keys:
-        if pattern == key or (pattern.endswith("${TagKey}") and key.startswith(pattern[: -len("${TagKey}")])):
+        # A key with a variable part: aws:RequestTag/${TagKey}, kms:EncryptionContext:${EncryptionContextKey}.
+        stem = re.sub(r"\$\{\w+\}$", "", pattern)
+        if pattern == key or (stem != pattern and key.startswith(stem) and len(key) > len(stem)):
             return True
     return False
 
@@ -104,14 +109,22 @@ def _listed(keys, key):
 class Check:
     """One authorization AWS makes for a request: an action on one resource, with its context."""
 
-    def __init__(self, action, resource, kind="", context=None):
+    def __init__(self, action, resource, kind="", context=None, key_policy=None):
         self.action, self.resource, self.kind, self.context = action, resource, kind, dict(context or {})
+        # A KMS key's policy: KMS authorizes by it first (see key_policy_decision).
+        self.key_policy = key_policy
 
     def effective(self, global_context):
         """(resource, context) as the reference allows them for this action and resource type."""
         types = resource_types(self.action)
         resource = self.resource if self.kind in types else "*"
-        keys = types.get(self.kind, []) + types.get("", []) if self.kind in types else types.get("", [])
+        keys = types.get("", [])
+        if self.kind in types:
+            # An action row that lists keys for the resource type is complete (EC2 lists ec2:Vpc for
+            # DeleteSecurityGroup, not for CreateVpcEndpoint); one that lists none takes the resource
+            # type's own keys (a KMS key's aws:ResourceTag, "ABAC for AWS KMS").
+            prefix = self.action.split(":", 1)[0]
+            keys = keys + (types[self.kind] or reference()[prefix]["resource_keys"].get(self.kind, []))
         context = {k: v for k, v in self.context.items() if _listed(keys, k)}
         context.update({k: v for k, v in global_context.items() if k in GLOBAL_KEYS})
         return resource, context
@@ -319,14 +332,140 @@ def _member_tags(params):
     return pairs
 
 
-def checks_for(where, action, params, s3_resource=None):
+# --- KMS -------------------------------------------------------------------------------------------
+# A key by key id, key ARN, alias name or alias ARN; a key that does not exist gets no check (KMS
+# answers NotFoundException).  Every check on a key carries its key policy, its tags as
+# aws:ResourceTag and kms:CallerAccount.
+
+
+def _kms_key(where, reference_to_key):
+    from moto.kms.models import kms_backends
+
+    backend = kms_backends[where["account"]][where["region"]]
+    try:
+        return backend.keys.get(backend.any_id_to_key_id(reference_to_key or ""))
+    except Exception:  # noqa: BLE001 - an alias that names no key
+        return None
+
+
+def _key_check(where, action, key, context=None):
+    from moto.kms.models import kms_backends
+
+    tags = kms_backends[where["account"]][where["region"]].tagger.get_tag_dict_for_resource(key.id)
+    found = {"aws:ResourceTag/" + k: v for k, v in tags.items()}
+    found.update({"kms:CallerAccount": where["account"]}, **(context or {}))
+    return Check(action, key.arn, "key", found, key_policy=json.loads(key.policy or "{}"))
+
+
+def kms_checks(where, action, body):
+    account = {"kms:CallerAccount": where["account"]}
+    if action == "kms:CreateKey":
+        tags = _tags([(t["TagKey"], t.get("TagValue", "")) for t in body.get("Tags") or []])
+        context = dict(tags, **account, **{
+            "kms:KeySpec": body.get("KeySpec") or body.get("CustomerMasterKeySpec") or "SYMMETRIC_DEFAULT",
+            "kms:KeyUsage": body.get("KeyUsage") or "ENCRYPT_DECRYPT",
+            "kms:KeyOrigin": body.get("Origin") or "AWS_KMS",
+            "kms:MultiRegion": str(bool(body.get("MultiRegion"))).lower(),
+            "kms:BypassPolicyLockoutSafetyCheck": str(bool(body.get("BypassPolicyLockoutSafetyCheck"))).lower(),
+        })  # fmt: skip
+        checks = [Check(action, "*", "", context)]
+        if tags:
+            # KMS API reference, CreateKey Tags: "you must have kms:TagResource permission".
+            checks.append(Check("kms:TagResource", _arn(where, "kms", "key", "*"), "key", dict(tags, **account)))
+        return checks
+    if action in ("kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"):
+        # Authorized on the alias and on the key (KMS Developer Guide, "Controlling access to aliases").
+        alias = body.get("AliasName", "")
+        checks = [Check(action, _arn(where, "kms", "alias", alias[len("alias/") :]), "alias", account)]
+        key = _kms_key(where, body.get("TargetKeyId") or alias)
+        return checks + ([_key_check(where, action, key)] if key else [])
+    if "KeyId" in body:
+        key = _kms_key(where, body["KeyId"])
+        alias = {"kms:RequestAlias": body["KeyId"]} if "alias/" in body["KeyId"] else {}
+        return [_key_check(where, action, key, alias)] if key else []
+    return [Check(action, "*", "", account)]
+
+
+def _volume_key_checks(where, key_reference, actions):
+    """SageMaker's use of a notebook's volume key with the caller's credentials (SageMaker Developer
+    Guide, API permissions reference: CreateNotebookInstance and StartNotebookInstance need
+    kms:DescribeKey and kms:CreateGrant "if you specify an encryption key", DeleteNotebookInstance
+    kms:DescribeKey).  The grant is one for an AWS resource (kms:GrantIsForAWSResource); which
+    kms:ViaService it carries is not documented, so none is given."""
+    key = _kms_key(where, key_reference) if key_reference else None
+    if key is None:
+        return []
+    grant = {"kms:GrantIsForAWSResource": "true"}
+    return [_key_check(where, action, key, grant if action == "kms:CreateGrant" else None) for action in actions]
+
+
+def _notebook_key(where, name):
+    from moto.sagemaker.models import sagemaker_backends
+
+    notebooks = sagemaker_backends[where["account"]][where["region"]].notebook_instances
+    notebook = notebooks.get(name)
+    return getattr(notebook, "kms_key_id", None)
+
+
+def _s3_key_checks(where, action, s3_resource, method, headers):
+    """S3's use of the bucket's KMS key with the caller's credentials (Amazon S3 User Guide, SSE-KMS:
+    uploading needs kms:GenerateDataKey, downloading kms:Decrypt; HeadObject needs neither without
+    checksum mode).  The encryption context is the bucket's ARN with an S3 Bucket Key, else the
+    object's; kms:ViaService is s3.<region>.amazonaws.com."""
+    from moto.s3.models import s3_backends
+
+    bucket_name, _sep, object_key = s3_resource.split(":::", 1)[-1].partition("/")
+    if not object_key or (action, method) not in (("s3:PutObject", "PUT"), ("s3:GetObject", "GET")):
+        return []
+    bucket = s3_backends[where["account"]][where["partition"]].buckets.get(bucket_name)
+    if bucket is None:
+        return []
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    if action == "s3:PutObject":
+        if any(h.startswith("x-amz-copy-source") for h in headers):
+            return []
+        rule = (bucket.encryption or {}).get("Rule", {})
+        default = rule.get("ApplyServerSideEncryptionByDefault", {})
+        algorithm = headers.get("x-amz-server-side-encryption") or default.get("SSEAlgorithm")
+        key_id = headers.get("x-amz-server-side-encryption-aws-kms-key-id") or default.get("KMSMasterKeyID")
+        bucket_key = headers.get("x-amz-server-side-encryption-bucket-key-enabled", rule.get("BucketKeyEnabled"))
+        kms_action = "kms:GenerateDataKey"
+    else:
+        stored = bucket.keys.get(object_key)
+        if stored is None:
+            return []
+        algorithm, key_id, bucket_key = stored.encryption, stored.kms_key_id, stored.bucket_key_enabled
+        kms_action = "kms:Decrypt"
+    key = _kms_key(where, key_id) if algorithm == "aws:kms" else None
+    if key is None:
+        return []
+    with_bucket_key = str(bucket_key).lower() == "true"
+    context = {
+        "kms:ViaService": "s3.%s.amazonaws.com%s" % (where["region"], ".cn" if where["partition"] == "aws-cn" else ""),
+        "kms:EncryptionContext:aws:s3:arn": "arn:%s:s3:::%s" % (where["partition"], bucket_name)
+        + ("" if with_bucket_key else "/" + object_key),
+    }
+    return [_key_check(where, kms_action, key, context)]
+
+
+def checks_for(where, action, params, s3_resource=None, method=None, headers=None):
     prefix = action.split(":")[0]
     if prefix == "s3":
         kind = "object" if s3_resource and "/" in s3_resource.split(":::", 1)[-1] else "bucket"
         context = {"s3:prefix": params["prefix"]} if "prefix" in params else {}
-        return [Check(action, s3_resource or "*", kind, context)]
-    handler = {"ec2": ec2_checks, "sagemaker": sagemaker_checks, "iam": iam_checks}.get(prefix)
-    return handler(where, action, params) if handler else [Check(action, "*")]
+        checks = [Check(action, s3_resource or "*", kind, context)]
+        return checks + (_s3_key_checks(where, action, s3_resource, method, headers) if s3_resource else [])
+    handler = {"ec2": ec2_checks, "sagemaker": sagemaker_checks, "iam": iam_checks, "kms": kms_checks}.get(prefix)
+    checks = handler(where, action, params) if handler else [Check(action, "*")]
+    volume = {
+        "sagemaker:CreateNotebookInstance": (params.get("KmsKeyId"), ["kms:DescribeKey", "kms:CreateGrant"]),
+        "sagemaker:StartNotebookInstance": (None, ["kms:DescribeKey", "kms:CreateGrant"]),
+        "sagemaker:DeleteNotebookInstance": (None, ["kms:DescribeKey"]),
+    }.get(action)
+    if volume:
+        key = volume[0] or _notebook_key(where, params.get("NotebookInstanceName"))
+        checks += _volume_key_checks(where, key, volume[1])
+    return checks
 
 
 # --- evaluation --------------------------------------------------------------------------------------
@@ -397,6 +536,35 @@ def evaluate(documents, action, resource, context):
     return ("deny" if denies else "allow" if allows else "implicit-deny"), allows, denies
 
 
+def _named(statement):
+    principal = statement.get("Principal")
+    if principal == "*":
+        return ["*"]
+    names = principal.get("AWS", []) if isinstance(principal, dict) else []
+    return names if isinstance(names, list) else [names]
+
+
+def key_policy_decision(policy, account, principals, action, context, identity_allows=True):
+    """KMS's decision for a key (KMS Developer Guide, "Troubleshooting key access", "How AWS KMS
+    evaluates"): an explicit Deny in the key policy wins; an Allow that names the principal (or "*")
+    is enough; an Allow that names the account (``arn:...:iam::<account>:root`` or the id) counts only
+    when the principal's IAM policies allow too (``identity_allows``); otherwise implicit deny."""
+    statements = policy.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    root = re.compile(r"^arn:[^:]+:iam::%s:root$" % re.escape(account))
+    direct = [st for st in statements if any(n == "*" or n in principals for n in _named(st))]
+    delegated = [st for st in statements if st not in direct and any(n == account or root.match(n) for n in _named(st))]
+    decision, _allows, _denies = evaluate([{"Statement": direct}], action, "*", context)
+    if decision == "deny":
+        return "deny"
+    through_account, _allows, _denies = evaluate([{"Statement": delegated}], action, "*", context)
+    if through_account == "deny":
+        return "deny"
+    if decision == "allow" or (through_account == "allow" and identity_allows):
+        return "allow"
+    return "implicit-deny"
+
+
 # --- the hook into moto ------------------------------------------------------------------------------
 
 
@@ -408,12 +576,13 @@ class _JsonDenied(JsonRESTError):
     code = 400
 
 
-def _denial(service, principal, action, resource):
+def _denial(service, principal, action, resource, by_key_policy=False):
     message = "User: %s is not authorized to perform: %s on resource: %s" % (principal, action, resource)
-    message += " because no identity-based policy allows the %s action" % action
+    message += " because no %s policy allows the %s action" % (
+        "resource-based" if by_key_policy else "identity-based", action)  # fmt: skip
     if service == "ec2":
         return _Denied("UnauthorizedOperation", "You are not authorized to perform this operation. " + message)
-    if service == "sagemaker":
+    if service in ("sagemaker", "kms"):
         return _JsonDenied("AccessDeniedException", message)
     return _Denied("AccessDenied", message)
 
@@ -451,7 +620,8 @@ def check_action_permitted(self, resource):
         return _ORIGINALS["check_action_permitted"](self, resource)
     where = {"account": self.account_id, "region": self._region, "partition": get_partition(self._region)}
     params = _request_params(self)
-    checks = checks_for(where, self._action, params, resource if self._service == "s3" else None)
+    s3_resource = resource if self._service == "s3" else None
+    checks = checks_for(where, self._action, params, s3_resource, self._method, self._headers)
     key_id = self._get_string_between("Credential=", "/", self._headers["Authorization"])
     global_context = dict(_CALLER["context"](key_id), **{"aws:PrincipalAccount": self.account_id})
     global_context["aws:SecureTransport"] = "true" if getattr(_SCHEME, "secure", True) else "false"
@@ -460,13 +630,18 @@ def check_action_permitted(self, resource):
     for check in checks:
         arn, context = check.effective(global_context)
         decision, allows, denies = evaluate(documents, check.action, arn, context)
+        by_key_policy = check.key_policy is not None and decision == "allow"
+        if check.key_policy is not None and decision != "deny":
+            principals = [principal, context.get("aws:PrincipalArn")]
+            decision = key_policy_decision(check.key_policy, self.account_id, principals, check.action, context,
+                                           identity_allows=decision == "allow")  # fmt: skip
         with _LOCK:
             _LOG.append({"action": check.action, "resource": arn, "principal": principal,
-                         "allowed_by": allows, "denied_by": denies})  # fmt: skip
+                         "allowed_by": allows, "denied_by": denies, "decision": decision})  # fmt: skip
         if decision != "allow":
             if self._service == "s3":
                 self._raise_access_denied()
-            raise _denial(self._service, principal, check.action, arn)
+            raise _denial(self._service, principal, check.action, arn, by_key_policy)
 
 
 # S3: the action each REST request is authorized as (Amazon S3 User Guide, "Required permissions for

@@ -10,6 +10,7 @@ Timing model: ``EMULATOR_PHASE_SECONDS`` (``"3"`` for every phase, or ``"Pending
 makes Pending, Stopping and Updating last that long, as on AWS (minutes there).  Default: instant.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -21,7 +22,9 @@ from moto.ec2.models.security_groups import GroupedSecurityRuleView, SecurityGro
 from moto.ec2.models.vpcs import VPCBackend
 from moto.ec2.responses.security_groups import SecurityGroups
 from moto.ec2.responses.vpcs import VPCs
-from moto.s3.models import FakeBucket
+from moto.kms.models import KmsBackend
+from moto.kms.responses import KmsResponse
+from moto.s3.models import FakeBucket, FakeKey
 from moto.s3.responses import S3Response
 from moto.sagemaker import models, responses
 from moto.sagemaker.exceptions import ValidationError
@@ -387,6 +390,11 @@ def apply():
     Backend._get_resource_from_arn = _get_resource_from_arn
     Backend.add_tags = add_tags
     FakeBucket.get_permission = _bucket_get_permission
+    FakeKey.etag = property(_etag)
+    for name in ("create_key", "put_key_policy"):
+        setattr(KmsResponse, name, _with_lockout_check(getattr(KmsResponse, name)))
+    for name in ("schedule_key_deletion", "cancel_key_deletion"):
+        setattr(KmsBackend, name, _by_key_id(getattr(KmsBackend, name)))
     SecurityGroupRule.__init__ = _rule_init
     SecurityGroup._flattened_rules = _flattened_rules
     for direction in ("egress", "ingress"):
@@ -696,6 +704,70 @@ def _returning(handler):
 # --- IAM: identity policies are evaluated by authz.py (resources, conditions, implied actions) ---
 
 _IAM_ORIGINALS = {}
+
+
+# --- S3: the ETag of an SSE-KMS object ------------------------------------------------------------
+# Amazon S3 API Reference, Object (ETag): "Objects encrypted by SSE-C or SSE-KMS have ETags that are
+# not an MD5 digest of their object data."  moto gives every object the MD5 of its data, so a client
+# that compares ETags with a local MD5 (amazon.aws.s3_object overwrite=different) would find SSE-KMS
+# objects unchanged here and changed, upload after upload, on AWS.  Which digest AWS uses is not
+# documented: here an MD5 over the data and the key id, stable per object version like AWS's.
+def _etag(self, _original=FakeKey.etag):
+    if self.encryption != "aws:kms":
+        return _original.fget(self)
+    if self.__dict__.get("_kms_etag") is None:
+        digest = hashlib.md5(usedforsecurity=False)
+        self._value_buffer.seek(0)
+        for block in iter(lambda: self._value_buffer.read(1 << 20), b""):
+            digest.update(block)
+        digest.update(b"\0sse-kms\0" + str(self.kms_key_id).encode())
+        self.__dict__["_kms_etag"] = digest.hexdigest()
+    return '"%s"' % self.__dict__["_kms_etag"]
+
+
+# --- KMS: the key policy lockout safety check ---------------------------------------------------
+# KMS API Reference, CreateKey and PutKeyPolicy, Policy: "The key policy must allow the calling
+# principal to make a subsequent PutKeyPolicy request on the KMS key" unless
+# BypassPolicyLockoutSafetyCheck is true; AWS refuses with MalformedPolicyDocumentException "The new
+# key policy will not allow you to update the key policy in the future."  moto takes any policy.  The
+# check here evaluates the new policy's statements that name the caller or its account (authz.py,
+# key_policy_decision) for kms:PutKeyPolicy with the caller's aws:userid and aws:PrincipalArn.
+LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key policy in the future."
+
+
+def _check_lockout(response):
+    from moto.core.exceptions import JsonRESTError
+
+    from tests.emulator import authz
+
+    policy = response._get_param("Policy")
+    if not policy or response._get_param("BypassPolicyLockoutSafetyCheck"):
+        return
+    credential = re.search(r"Credential=([^/]+)/", response.headers.get("Authorization", ""))
+    if not credential:
+        return
+    context = dict(caller_context(credential.group(1)), **{"kms:CallerAccount": response.current_account})
+    principals = [context["aws:PrincipalArn"]]
+    if authz.key_policy_decision(json.loads(policy), response.current_account, principals, "kms:PutKeyPolicy",
+                                 context) == "implicit-deny":  # fmt: skip
+        raise JsonRESTError("MalformedPolicyDocumentException", LOCKOUT_MESSAGE)
+
+
+def _with_lockout_check(original):
+    def respond(self):
+        _check_lockout(self)
+        return original(self)
+
+    return respond
+
+
+# KMS API Reference, ScheduleKeyDeletion and CancelKeyDeletion, KeyId: "Specify the key ID or key ARN
+# of the KMS key"; moto looks a key ARN up as if it were an id and fails with HTTP 500.
+def _by_key_id(original):
+    def call(self, key_id, *args, **kwargs):
+        return original(self, self.get_key_id(key_id), *args, **kwargs)
+
+    return call
 
 
 # --- IAM: the managed-policy size quota ---------------------------------------------------------

@@ -172,6 +172,17 @@ CASES = [
      "isolated_notebook_max_concurrency"),
     ("role-kms-alias", "site", lambda w: {"isolated_notebook_bucket_kms_key_id": "alias/scripts"},
      "isolated_notebook_bucket_kms_key_id"),
+    ("role-kms-key-alias", "site", lambda w: {"isolated_notebook_kms_key_id": "alias/stack"},
+     "isolated_notebook_kms_key_id"),
+    ("role-kms-deletion-window", "site", lambda w: {"isolated_notebook_kms_key_deletion_days": 3},
+     "isolated_notebook_kms_key_deletion_days"),
+    ("role-notebook-user-not-an-arn", "site", lambda w: {"isolated_notebook_notebook_users": ["data-scientists"]},
+     "isolated_notebook_notebook_users"),
+    # 400 users' ARNs make the stack key's policy over KMS's 32 KB: refused before the key is created.
+    ("role-key-policy-over-quota", "site",
+     lambda w: {"isolated_notebook_notebook_users": ["arn:aws:iam::123456789012:role/data-scientist-%03d" % n
+                                                     for n in range(400)]},
+     "isolated_notebook_notebook_users"),
     ("role-subnet-in-another-region", "site", lambda w: {"isolated_notebook_region": OTHER_REGION},
      "isolated_notebook_subnet_id"),
     ("role-bucket-in-another-region", "site", lambda w: {"isolated_notebook_bucket": "badinput-elsewhere"},

@@ -6,7 +6,9 @@ The emulator runs with request authorization on, evaluating identity policies as
 (tests/emulator/authz.py: resources and condition keys from the Service Authorization Reference,
 iam:PassRole and tag-on-create permissions).  A role session holding exactly the rendered policy
 runs site.yml (converge, a zero-change re-run, a grown fleet with a new idle limit) and
-teardown.yml; a session holding exactly the audit policy runs audit.yml.  Then each statement is
+teardown.yml; a session holding exactly the audit policy runs audit.yml.  KMS decides by the key
+policy first: the emulator evaluates the stack key's policy too, and the uses S3 and SageMaker make
+of the key with the caller's credentials (a data key for the script, the grant of a volume).  Then each statement is
 removed in turn and the run that needs it fails with a denial naming one of its actions: none is
 dead weight.
 
@@ -35,6 +37,8 @@ VARIABLES = {
     "isolated_notebook_tags": {"team": "platform"},
 }
 DENIALS = ("AccessDenied", "UnauthorizedOperation", "AccessDeniedException")
+ADMIN = "arn:aws:iam::%s:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_PlatformAdmin_0123456789abcdef" % (
+    harness.ACCOUNT_ID)  # fmt: skip
 
 
 def module(name):
@@ -133,7 +137,14 @@ def grow(emulator, operator, network, document=None):
 RUNS = [
     ("converge", "site", FIRST, {}, "operator"),
     ("re-run", "site", FIRST, {}, "operator"),
-    ("grow", "site", GROWN, {"isolated_notebook_idle_seconds": 1800}, "operator"),
+    # A new admin principal changes the bucket policy and the key policy (kms:PutKeyPolicy on the stack's key).
+    (
+        "grow",
+        "site",
+        GROWN,
+        {"isolated_notebook_idle_seconds": 1800, "isolated_notebook_admin_principals": [ADMIN]},
+        "operator",
+    ),
     ("audit", "audit", GROWN, {}, "auditor"),
     ("teardown", "teardown", GROWN, {}, "operator"),
 ]
@@ -165,7 +176,7 @@ def test_the_documented_policy_runs_every_playbook(world, proved):
     for (name, playbook, *_rest), (result, log) in zip(RUNS, results, strict=True):
         assert result.rc == 0, "%s (%s.yml) failed:\n%s" % (name, playbook, result.output[-5000:])
         assert log, "%s: the emulator authorized nothing - is authorization on?" % name
-        assert not [e for e in log if not e["allowed_by"]], name
+        assert not [e for e in log if e["decision"] != "allow"], name
         # A normal run shows no deprecation warning (amazon.aws's iam_role gave two on every run).
         assert "DEPRECATION" not in result.output, "%s:\n%s" % (name, result.output[-3000:])
     assert results[1][0].recap["changed"] == 0, results[1][0].output[-3000:]
@@ -252,7 +263,7 @@ def test_each_statement_is_needed(world, proved, tmp_path_factory):
             authorization_log(world)
             result = run(world, tmp_path_factory.mktemp("without-" + sid), network, callers, index,
                          without(full, sid) if who == "operator" else None)  # fmt: skip
-            denials = [e for e in authorization_log(world) if not e["allowed_by"]]
+            denials = [e for e in authorization_log(world) if e["decision"] != "allow"]
             actions = next(s for s in document["Statement"] if s["Sid"] == sid)["Action"]
             failures[sid] = {
                 "run": RUNS[index][0],

@@ -151,6 +151,16 @@ def dump_state(emulator, keep_times=False):
         endpoint.pop("DnsEntries", None)
     state["vpc_endpoints"] = sorted(endpoints, key=lambda e: e["ServiceName"])
     state["route_tables"] = ec2.describe_route_tables()["RouteTables"]
+    kms = emulator.client("kms")
+    state["kms_keys"] = []
+    for listed in kms.list_keys()["Keys"]:
+        metadata = kms.describe_key(KeyId=listed["KeyId"])["KeyMetadata"]
+        state["kms_keys"].append({
+            "key": {k: v for k, v in metadata.items() if keep_times or not k.endswith("Date")},
+            "policy": json.loads(kms.get_key_policy(KeyId=listed["KeyId"], PolicyName="default")["Policy"]),
+            "aliases": sorted(a["AliasName"] for a in kms.list_aliases(KeyId=listed["KeyId"])["Aliases"]),
+        })  # fmt: skip
+    state["kms_keys"].sort(key=lambda k: k["aliases"])
     state["security_groups"] = sorted(
         (g for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default"),
         key=lambda g: g["GroupName"],

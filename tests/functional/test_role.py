@@ -24,6 +24,7 @@ fixtures chain them: converged -> rerun -> checked -> grown -> idle_changed -> t
 """
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -190,7 +191,18 @@ def dump(emulator):
         "security_groups": ec2.describe_security_groups()["SecurityGroups"],
         "route_tables": ec2.describe_route_tables()["RouteTables"],
         "buckets": [],
+        "kms_keys": [],
     }
+    kms = emulator.client("kms")
+    for listed in kms.list_keys()["Keys"]:
+        key_id = listed["KeyId"]
+        state["kms_keys"].append({
+            "metadata": kms.describe_key(KeyId=key_id)["KeyMetadata"],
+            "policy": kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"],
+            "rotation": kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"],
+            "tags": kms.list_resource_tags(KeyId=key_id)["Tags"],
+            "aliases": kms.list_aliases(KeyId=key_id)["Aliases"],
+        })  # fmt: skip
     for bucket in sorted(b["Name"] for b in s3.list_buckets()["Buckets"]):
         try:
             policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
@@ -357,7 +369,8 @@ def torn_down(fresh, network, idle_changed, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bucket_deleted(fresh, network, torn_down, tmp_path_factory):
-    variables = dict(network, isolated_notebook_delete_bucket=True, **notebook_list(FIRST + [ADDED]))
+    variables = dict(network, isolated_notebook_delete_bucket=True, isolated_notebook_delete_kms_key=True,
+                     isolated_notebook_kms_key_deletion_days=7, **notebook_list(FIRST + [ADDED]))  # fmt: skip
     run = play(fresh, tmp_path_factory.mktemp("delete-bucket"), variables, playbook="teardown")
     assert run.rc == 0, run.output[-5000:]
     return run
@@ -511,6 +524,54 @@ def shared_s3_endpoint(ec2, cidr_16):
     return variables, table, vpce
 
 
+def test_an_upgrade_keeps_a_notebook_without_a_key_warns_and_the_audit_names_the_replacement(fresh, tmp_path):
+    """A stack built before the stack key existed (here: with it turned off) is upgraded: its notebook is
+    neither replaced nor refused, the run warns, a new notebook gets the key, and the audit reports the
+    old one (Security Hub SageMaker.21) with the replacement as its fix."""
+    network_vars, _table = vpc_with_private_subnet(fresh.client("ec2"), "10.64")
+    old, new = "roleupgrade-old", "roleupgrade-new"
+    stack = dict(
+        network_vars, isolated_notebook_name_prefix="roleupgrade", isolated_notebook_bucket="roleupgrade-scripts"
+    )
+    before_key = play(fresh, tmp_path, dict(stack, isolated_notebook_create_kms_key=False, **notebook_list([old])))
+    assert before_key.rc == 0, before_key.output[-5000:]
+    sm = fresh.client("sagemaker")
+    kept = sm.describe_notebook_instance(NotebookInstanceName=old)
+    assert "KmsKeyId" not in kept
+    (rule,) = fresh.client("s3").get_bucket_encryption(Bucket="roleupgrade-scripts")[
+        "ServerSideEncryptionConfiguration"]["Rules"]  # fmt: skip
+    assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+
+    upgraded = play(fresh, tmp_path, dict(stack, **notebook_list([old, new])))
+    assert upgraded.rc == 0, upgraded.output[-5000:]
+    key_arn = stack_key(fresh, "roleupgrade")["Arn"]
+    # No replacement: the same notebook (ARN, creation time), no delete, one create (the new notebook).
+    now = sm.describe_notebook_instance(NotebookInstanceName=old)
+    assert (now["NotebookInstanceArn"], now["CreationTime"]) == (kept["NotebookInstanceArn"], kept["CreationTime"])
+    assert "KmsKeyId" not in now and now["NotebookInstanceStatus"] == "InService"
+    assert upgraded.count("sagemaker", "DeleteNotebookInstance") == 0
+    assert upgraded.count("sagemaker", "CreateNotebookInstance") == 1
+    assert sm.describe_notebook_instance(NotebookInstanceName=new)["KmsKeyId"] == key_arn
+    # The warning names the notebook, the control and the only fix.
+    warning = " ".join(upgraded.output[upgraded.output.index("[WARNING]: Notebook instance " + old) :].split())
+    assert warning.startswith("[WARNING]: Notebook instance %s keeps no customer managed KMS key" % old), warning
+    assert "SageMaker.21" in warning[:600] and "only replacing the notebook applies it" in warning[:600]
+    # The bucket moved to the key (new objects; the script was uploaded again under it).
+    head = fresh.client("s3").head_object(Bucket="roleupgrade-scripts", Key=SCRIPT_KEY)
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key_arn)
+
+    audit_dir = tmp_path / "audit"
+    audit = play(fresh, tmp_path, {"audit_names": [old, new], "audit_fail_on": "never",
+                                   "audit_report_dir": str(audit_dir)}, playbook="audit")  # fmt: skip
+    assert audit.rc == 0, audit.output[-5000:]
+    report = json.loads((audit_dir / ("isolation-audit-%s.json" % REGION)).read_text())
+    found = {n["name"]: {f["id"]: f for f in n["findings"]} for n in report["notebooks"]}
+    assert "volume-no-customer-key" not in found[new]
+    volume = found[old]["volume-no-customer-key"]
+    assert "SageMaker.21" in volume["title"] and "create-only" in volume["remediation"]
+    assert "only a replacement adds one" in volume["message"]
+
+
 def test_endpoint_of_other_workloads_is_not_taken_over(fresh, tmp_path):
     ec2 = fresh.client("ec2")
     variables, _table, vpce = shared_s3_endpoint(ec2, "10.64")
@@ -601,6 +662,52 @@ def test_converged_stack_has_the_logs_endpoint_with_exactly_the_lifecycle_log_po
     # The third: HTTPS to S3's prefix list (through the gateway endpoint); nothing else.
     assert [r[:4] for r in egress if r[3] != "group"] == [("tcp", 443, 443, "prefix list")]
     assert notebooks_group["IpPermissions"] == []
+
+
+def stack_key(emulator, prefix=PREFIX):
+    return emulator.client("kms").describe_key(KeyId="alias/" + prefix)["KeyMetadata"]
+
+
+def test_converged_stack_has_its_own_key_with_rotation_and_the_least_privilege_key_policy(fresh, converged):
+    kms = fresh.client("kms")
+    key = stack_key(fresh)
+    assert (key["KeyManager"], key["KeyState"], key["KeySpec"], key["KeyUsage"], key["MultiRegion"]) == (
+        "CUSTOMER", "Enabled", "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", False)  # fmt: skip
+    assert kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"] is True
+    tags = {t["TagKey"]: t["TagValue"] for t in kms.list_resource_tags(KeyId=key["KeyId"])["Tags"]}
+    assert tags == {"suite": "test_role", "isolated-notebook-stack": PREFIX}
+    # The role passes the policy builder (asserted literally in the unit tests) the caller, the role and the bucket.
+    from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import arn, policies
+
+    caller = fresh.client("sts").get_caller_identity()["UserId"]
+    role_arn = "arn:aws:iam::%s:role/%s" % (ACCOUNT, ROLE)
+    expected = policies.kms_key_policy(ACCOUNT, REGION, [], [arn.user_id_pattern(caller)], role_arn, BUCKET)
+    assert json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"]) == expected
+    assert [s["Sid"] for s in expected["Statement"]] == [
+        "TheRunAdministersTheKey", "TheRunEncryptsNotebookVolumes", "TheRunWritesScriptsThroughS3",
+        "NotebooksReadScriptsThroughS3"]  # fmt: skip
+
+
+def test_converged_stack_encrypts_volumes_bucket_and_script_with_its_key(fresh, converged):
+    key_arn = stack_key(fresh)["Arn"]
+    assert {n: d.get("KmsKeyId") for n, d in notebooks(fresh, FIRST).items()} == dict.fromkeys(FIRST, key_arn)
+    s3 = fresh.client("s3")
+    (rule,) = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule == {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn},
+                    "BucketKeyEnabled": True}  # fmt: skip
+    head = s3.head_object(Bucket=BUCKET, Key=SCRIPT_KEY)
+    script = (COLLECTION / "files" / "autostop.py").read_bytes()
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"], head.get("BucketKeyEnabled")) == (
+        "aws:kms",
+        key_arn,
+        True,
+    )
+    assert head["Metadata"] == {"sha256": hashlib.sha256(script).hexdigest()}
+    # The notebook role decrypts with that key only, only through S3 in the region.
+    decrypt = [s for s in policy_document(fresh, POLICIES[0])["Statement"] if s["Action"] == "kms:Decrypt"]
+    assert decrypt == [{"Sid": "DecryptLifecycleScripts", "Effect": "Allow", "Action": "kms:Decrypt",
+                        "Resource": key_arn,
+                        "Condition": {"StringEquals": {"kms:ViaService": "s3.%s.amazonaws.com" % REGION}}}]  # fmt: skip
 
 
 def test_notebook_role_may_write_exactly_its_notebooks_lifecycle_streams(fresh, converged):
@@ -749,6 +856,21 @@ def test_teardown_keeps_the_bucket_and_its_script(fresh, torn_down):
     assert torn_down.count("s3", "DELETE bucket") == 0
 
 
+def test_teardown_keeps_the_stack_key(fresh, torn_down):
+    # Deleting it would make the script (and any snapshot of a volume) unreadable.
+    key = fresh.client("kms").describe_key(KeyId="alias/" + PREFIX)["KeyMetadata"]
+    assert key["KeyState"] == "Enabled"
+    assert "The stack's KMS key alias/%s stays" % PREFIX in torn_down.output
+
+
 def test_teardown_with_delete_bucket_removes_it(fresh, bucket_deleted):
     assert missing(fresh.client("s3").head_bucket, "404", Bucket=BUCKET)
     assert BUCKET not in [b["Name"] for b in fresh.client("s3").list_buckets()["Buckets"]]
+
+
+def test_teardown_with_delete_kms_key_schedules_its_deletion(fresh, bucket_deleted):
+    key = fresh.client("kms").describe_key(KeyId="alias/" + PREFIX)["KeyMetadata"]
+    assert key["KeyState"] == "PendingDeletion"
+    days = (key["DeletionDate"] - key["CreationDate"]).total_seconds() / 86400
+    assert 6.9 < days < 7.1, key
+    assert bucket_deleted.count("kms", "ScheduleKeyDeletion") == 1

@@ -13,6 +13,7 @@ from parliament import analyze_policy_string
 from tests.emulator import authz
 
 REGIONS = ["us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1"]
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def stack(region, **extra):
@@ -53,7 +54,9 @@ def findings(document, accepted=()):
 
 @pytest.mark.parametrize("region", REGIONS)
 @pytest.mark.parametrize("options", [{}, {"delete_bucket": True}, {"security_group_id": "sg-0abc"},
-                                     {"sagemaker_api_endpoint": False, "logs_endpoint": False}])  # fmt: skip
+                                     {"sagemaker_api_endpoint": False, "logs_endpoint": False},
+                                     {"delete_kms_key": True}, {"kms_key_id": KEY_ID},
+                                     {"create_kms_key": False}])  # fmt: skip
 def test_stack_policy_is_parliament_clean(region, options):
     assert findings(caller_policy.stack_policy(stack(region, **options)), ACCEPTED) == []
 
@@ -93,7 +96,8 @@ def test_no_wildcard_beyond_what_the_services_allow(region):
         if statement["Resource"] == "*" and statement["Sid"] not in STAR_EXCEPTIONS:
             scoped = [a for a in statement["Action"] if set(authz.resource_types(a)) - {""}]
             # sagemaker:ListTags takes resources, but not lifecycle configurations (docs/permissions.md).
-            assert scoped == ["sagemaker:ListTags"], (statement["Sid"], scoped)
+            expected = ["sagemaker:ListTags"] if statement["Sid"] == "DescribeNetworkAndList" else []
+            assert scoped == expected, (statement["Sid"], scoped)
 
 
 def test_scoped_to_the_stacks_names_in_its_partition():
@@ -145,3 +149,66 @@ def test_notebooks_are_created_only_without_internet_in_the_stacks_subnet():
         "StringEquals": {"sagemaker:DirectInternetAccess": "Disabled"},
         "ForAllValues:StringEquals": {"sagemaker:VpcSubnets": ["subnet-0abc"]},
     }
+
+
+def by_sid(**options):
+    return {s["Sid"]: s for s in caller_policy.stack_policy(stack("us-east-1", **options))["Statement"]}
+
+
+KMS = "arn:aws:kms:us-east-1:123456789012:"
+SCRIPT_OBJECTS = {
+    "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"},
+    "StringLike": {
+        "kms:EncryptionContext:aws:s3:arn": ["arn:aws:s3:::team-a-scripts", "arn:aws:s3:::team-a-scripts/*"]
+    },
+}
+
+
+def test_the_stack_key_is_created_with_its_tag_and_only_as_a_symmetric_key_that_keeps_its_safety_check():
+    statements = by_sid()
+    assert statements["CreateTheStackKey"] == {
+        "Sid": "CreateTheStackKey",
+        "Effect": "Allow",
+        "Action": ["kms:CreateKey"],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {
+                "aws:RequestTag/isolated-notebook-stack": "team-a",
+                "kms:KeySpec": "SYMMETRIC_DEFAULT",
+                "kms:KeyUsage": "ENCRYPT_DECRYPT",
+                "kms:KeyOrigin": "AWS_KMS",
+            },
+            "Bool": {"kms:BypassPolicyLockoutSafetyCheck": "false", "kms:MultiRegion": "false"},
+        },
+    }
+    assert statements["TheStackKeyAlias"]["Resource"] == [KMS + "alias/team-a", KMS + "key/*"]
+    # Changes other than rotation and the alias need the stack's tag on the key; deletion needs consent.
+    change = statements["ChangeOnlyTheStackKey"]
+    assert change["Condition"] == {"StringEquals": {"aws:ResourceTag/isolated-notebook-stack": "team-a"}}
+    assert "kms:ScheduleKeyDeletion" not in change["Action"]
+    assert "kms:ScheduleKeyDeletion" in by_sid(delete_kms_key=True)["ChangeOnlyTheStackKey"]["Action"]
+    # No cryptographic operation but through S3 for the script objects, and grants for AWS resources.
+    crypto = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"}
+    for sid, statement in statements.items():
+        if sid != "EncryptTheScriptObjectsThroughS3":
+            assert not crypto & set(statement["Action"]), sid
+    assert statements["EncryptTheScriptObjectsThroughS3"]["Condition"] == SCRIPT_OBJECTS
+    assert statements["EncryptTheNotebookVolumesThroughSageMaker"]["Condition"] == {
+        "Bool": {"kms:GrantIsForAWSResource": "true"}}  # fmt: skip
+
+
+def test_a_key_the_user_brings_is_used_and_never_managed():
+    statements = by_sid(kms_key_id=KEY_ID)
+    key = KMS + "key/" + KEY_ID
+    kms = {sid: s for sid, s in statements.items() if any(a.startswith("kms:") for a in s["Action"])}
+    assert {sid: (s["Action"], s["Resource"]) for sid, s in kms.items()} == {
+        "EncryptTheScriptObjectsThroughS3": (["kms:Decrypt", "kms:GenerateDataKey"], key),
+        "EncryptTheNotebookVolumesThroughSageMaker": (["kms:CreateGrant"], key),
+        "DescribeTheKeyForSageMaker": (["kms:DescribeKey"], key),
+    }
+
+
+def test_opting_out_of_a_key_drops_every_kms_statement():
+    actions = [a for s in caller_policy.stack_policy(stack("us-east-1", create_kms_key=False))["Statement"]
+               for a in s["Action"] if a.startswith("kms:")]  # fmt: skip
+    assert actions == [] and "kms:ListAliases" in json.dumps(caller_policy.stack_policy(stack("us-east-1")))

@@ -19,12 +19,14 @@ from parliament import analyze_policy_string
 
 ACCOUNT = "123456789012"
 BUCKET = "notebook-scripts"
-KEY = "arn:aws:kms:%s:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY = "arn:aws:kms:%s:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"  # "aws" in every partition: parliament
 PREFIX = "lifecycle-configurations/"
 ENDPOINT = "vpce-0a1b2c3d4e5f67890"
 CALLER = "AROAEXAMPLEROLEID000:*"  # arn.user_id_pattern of a role session's aws:userid
 ADMINS = ["arn:aws:iam::123456789012:user/admin", "arn:aws:iam::123456789012:role/Operators"]
 NAMES = ["research-Alice", "analyst"]
+ROLE = "arn:%s:iam::123456789012:role/stack-notebook"
+USERS = ["arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_DataScientist_0123456789abcdef"]
 REGIONS = ["us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1"]
 
 
@@ -43,6 +45,14 @@ def documents(region):
         ("bucket_policy", policies.bucket_policy(BUCKET, ENDPOINT, ADMINS, region, [CALLER])),
         # check mode on a first run: the endpoint does not exist yet
         ("bucket_policy", policies.bucket_policy(BUCKET, "vpce-to-be-created", [], region, [CALLER])),
+        (
+            "kms_key_policy",
+            policies.kms_key_policy(ACCOUNT, region, ADMINS, [CALLER], ROLE % arn.partition_of(region), BUCKET, USERS),
+        ),
+        (
+            "kms_key_policy",
+            policies.kms_key_policy(ACCOUNT, region, [], [CALLER], ROLE % arn.partition_of(region), BUCKET),
+        ),
     ]
 
 
@@ -75,6 +85,27 @@ def test_parliament_finds_nothing(region, name, document):
         for statement in with_resource["Statement"]:
             statement["Resource"] = "arn:%s:iam::%s:role/notebook" % (arn.partition_of(region), ACCOUNT)
         assert findings(with_resource) == [TRUST_GIVES_CREDENTIALS]
+        return
+    if name == "kms_key_policy":
+        # In a key policy Resource "*" is the key itself (KMS Developer Guide, "Key policies"): linted with
+        # the key's ARN in its place.  Accepted there, by design: key administration and grants are
+        # permissions management (PutKeyPolicy, CreateGrant, RevokeGrant), and a key policy authorizes the
+        # key's side of the alias actions, IAM policies their alias side ("Controlling access to aliases").
+        as_key = json.loads(json.dumps(document))
+        for statement in as_key["Statement"]:
+            statement["Resource"] = KEY % region
+        linted = analyze_policy_string(json.dumps(as_key), include_community_auditors=True).findings
+        for found_one in linted:
+            if found_one.issue == "RESOURCE_MISMATCH":
+                assert {d["action"] for d in found_one.detail} <= {
+                    "kms:CreateAlias",
+                    "kms:DeleteAlias",
+                    "kms:UpdateAlias",
+                }
+            else:
+                assert found_one.issue == "PERMISSIONS_MANAGEMENT_ACTIONS", (found_one.issue, found_one.detail)
+                granted = set(found_one.location["actions"])
+                assert granted <= {"kms:putkeypolicy", "kms:creategrant", "kms:revokegrant"}, granted
         return
     assert found == []
 
@@ -123,6 +154,12 @@ def test_no_star_action_or_resource(region, name, document):
     actions = walk_values(document, "Action") + walk_values(document, "NotAction")
     resources = walk_values(document, "Resource") + walk_values(document, "NotResource")
     assert not [a for a in actions if a == "*" or a.endswith(":*")] or name == "bucket_policy"
+    if name == "kms_key_policy":
+        # "*" is the key itself; every statement names the account and narrows it by a condition.
+        assert set(resources) == {"*"}
+        account = {"AWS": "arn:%s:iam::%s:root" % (arn.partition_of(region), ACCOUNT)}
+        assert all(s["Condition"] and s["Principal"] == account for s in document["Statement"])
+        return
     for resource in resources:
         parts = resource.split(":", 5)
         # partition, service, region, account and the bucket / resource type are never wildcards;
@@ -360,3 +397,78 @@ def test_logs_endpoint_policy_size_is_checked_by_the_role():
     assert policies.oversized([("fits", "vpc_endpoint", fits), ("over", "vpc_endpoint", over)]) == [
         ("over", policies.size(over, "vpc_endpoint"), 20480)
     ]
+
+
+def key_statement(sid, actions, condition):
+    return {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": actions, "Resource": "*", "Condition": condition}  # fmt: skip
+
+
+def test_kms_key_policy_exactly():
+    callers = {"aws:userid": [CALLER]}
+    objects = {"kms:EncryptionContext:aws:s3:arn": ["arn:aws:s3:::notebook-scripts", "arn:aws:s3:::notebook-scripts/*"]}
+    via_s3 = {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+    grants = {"kms:GrantIsForAWSResource": "true"}
+    users = {"aws:PrincipalArn": USERS}
+    assert policies.kms_key_policy(ACCOUNT, "eu-west-1", list(reversed(ADMINS)), [CALLER, CALLER], ROLE % "aws",
+                                   BUCKET, USERS) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            key_statement("AdministerTheKey", [
+                "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
+                "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy",
+                "kms:GetKeyRotationStatus", "kms:ListGrants", "kms:ListKeyPolicies", "kms:ListResourceTags",
+                "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource",
+                "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription"],
+                {"ArnEquals": {"aws:PrincipalArn": sorted(ADMINS)}}),
+            key_statement("TheRunAdministersTheKey", [
+                "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DescribeKey", "kms:EnableKey", "kms:EnableKeyRotation",
+                "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListGrants", "kms:ListKeyPolicies",
+                "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource",
+                "kms:UntagResource", "kms:UpdateKeyDescription"], {"StringLike": callers}),
+            key_statement("TheRunEncryptsNotebookVolumes", ["kms:CreateGrant"],
+                          {"StringLike": callers, "Bool": grants}),
+            key_statement("TheRunWritesScriptsThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"],
+                          {"StringLike": dict(callers, **objects), "StringEquals": via_s3}),
+            key_statement("NotebooksReadScriptsThroughS3", ["kms:Decrypt"],
+                          {"ArnEquals": {"aws:PrincipalArn": ROLE % "aws"}, "StringEquals": via_s3,
+                           "StringLike": objects}),
+            key_statement("NotebookUsersDescribeTheKey", ["kms:DescribeKey"], {"ArnEquals": users}),
+            key_statement("NotebookUsersStartNotebooks", ["kms:CreateGrant"], {"ArnEquals": users, "Bool": grants}),
+        ],
+    }  # fmt: skip
+
+
+def test_kms_key_policy_administration_never_uses_the_key():
+    document = policies.kms_key_policy(ACCOUNT, "us-east-1", ADMINS, [CALLER], ROLE % "aws", BUCKET, USERS)
+    crypto = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt", "kms:CreateGrant")
+    for statement in document["Statement"]:
+        if statement["Sid"] in ("AdministerTheKey", "TheRunAdministersTheKey"):
+            assert not [a for a in statement["Action"] if a.startswith(crypto)], statement["Sid"]
+        else:
+            # Use: only through S3 or only by grants for AWS resources, or only describing the key.
+            condition = statement["Condition"]
+            assert (
+                condition.get("StringEquals", {}).get("kms:ViaService", "").startswith("s3.")
+                or condition.get("Bool") == {"kms:GrantIsForAWSResource": "true"}
+                or statement["Action"] == ["kms:DescribeKey"]
+            ), statement["Sid"]
+
+
+def test_kms_key_policy_lets_the_caller_change_it_later():
+    # CreateKey's policy lockout safety check: "The key policy must allow the calling principal to make a
+    # subsequent PutKeyPolicy request" (KMS API reference, CreateKey Policy).
+    from tests.emulator import authz
+
+    document = policies.kms_key_policy(ACCOUNT, "us-east-1", [], [CALLER], ROLE % "aws", BUCKET)
+    context = {"aws:userid": "AROAEXAMPLEROLEID000:alice", "aws:PrincipalArn": "arn:aws:iam::123456789012:role/x"}
+    assert authz.evaluate([document], "kms:PutKeyPolicy", "*", context)[0] == "allow"
+    stranger = dict(context, **{"aws:userid": "AROAOTHERROLEID00000:bob"})
+    assert authz.evaluate([document], "kms:PutKeyPolicy", "*", stranger)[0] == "implicit-deny"
+
+
+def test_kms_key_policy_size_is_checked_by_the_role():
+    many = ["arn:aws:iam::123456789012:role/team/data-scientist-%03d" % n for n in range(600)]
+    document = policies.kms_key_policy(ACCOUNT, "us-east-1", [], [CALLER], ROLE % "aws", BUCKET, many)
+    assert policies.oversized([["the key policy", "key", document]]) == [
+        ("the key policy", policies.size(document, "key"), 32768)]  # fmt: skip

@@ -68,6 +68,15 @@ def check_notebook(notebook, allow_root_access=False):
                 "imdsv1-allowed", name, "%s allows IMDSv1" % name, {"minimum_instance_metadata_service_version": imds}
             )
         )
+    if not notebook.get("KmsKeyId"):
+        found.append(
+            finding(
+                "volume-no-customer-key",
+                name,
+                "%s has no customer managed KMS key on its ML storage volume; only a replacement adds one" % name,
+                {"kms_key_id": None},
+            )
+        )
     if not notebook.get("NotebookInstanceLifecycleConfigName"):
         found.append(
             finding(

@@ -144,6 +144,16 @@ FINDINGS = {
         "Set InstanceMetadataServiceConfiguration.MinimumInstanceMetadataServiceVersion=2 (update the stopped "
         "notebook).",
     ),
+    # Security Hub SageMaker.21 and AWS Config sagemaker-notebook-instance-kms-key-configured; the key is
+    # create-only (UpdateNotebookInstance has no KmsKeyId).  Medium: the volume is still encrypted (with
+    # a key SageMaker manages), the notebook's isolation does not depend on it.
+    "volume-no-customer-key": (
+        "medium",
+        "The ML storage volume is not encrypted with a customer managed KMS key (Security Hub SageMaker.21)",
+        "Only replacing the notebook adds a key (KmsKeyId is create-only): copy what /home/ec2-user/SageMaker holds "
+        "to S3, delete the notebook, create it again with KmsKeyId (the isolated_notebook role does this for new "
+        "notebooks), and copy the data back; docs/encryption.md walks through it.",
+    ),
     "bucket-public-access-not-blocked": (
         "high",
         "The script bucket does not block all public access",

@@ -3,6 +3,8 @@
 """The emulator's identity-policy evaluation (tests/emulator/authz.py): what it takes from the
 Service Authorization Reference, the condition operators, and the permissions a request implies."""
 
+import json
+
 import pytest
 
 from tests.emulator import authz
@@ -91,3 +93,112 @@ def test_a_lifecycle_configuration_is_tagged_on_star():
     body = {"NotebookInstanceLifecycleConfigName": "autostop", "Tags": [{"Key": "team", "Value": "a"}]}
     tagging = authz.sagemaker_checks(WHERE, "sagemaker:CreateNotebookInstanceLifecycleConfig", body)[1]
     assert tagging.action == "sagemaker:AddTags" and tagging.effective({})[0] == "*"
+
+
+# --- KMS ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def kms_key():
+    """A key in this process's moto backend (authz reads the backends of the process that serves)."""
+    from moto.kms.models import kms_backends
+
+    backend = kms_backends[WHERE["account"]][WHERE["region"]]
+    policy = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                             "Action": "kms:*", "Resource": "*"}]}  # fmt: skip
+    tags = [{"TagKey": "isolated-notebook-stack", "TagValue": "team-a"}]
+    key = backend.create_key(json.dumps(policy), "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "", tags, False)
+    backend.create_alias(key.id, "alias/team-a")
+    yield key
+    backend.keys.pop(key.id, None)
+
+
+def test_a_key_check_carries_the_keys_tags_and_policy_by_any_name_of_the_key(kms_key):
+    for name in (kms_key.id, kms_key.arn, "alias/team-a", "arn:aws:kms:eu-west-1:123456789012:alias/team-a"):
+        (check,) = authz.kms_checks(WHERE, "kms:PutKeyPolicy", {"KeyId": name})
+        assert (check.resource, check.kind) == (kms_key.arn, "key")
+        assert check.key_policy["Statement"][0]["Action"] == "kms:*"
+        # aws:ResourceTag is a condition key of the key resource type, not of the action row.
+        _arn, context = check.effective({})
+        assert context["aws:ResourceTag/isolated-notebook-stack"] == "team-a"
+
+
+def test_a_key_that_does_not_exist_gets_no_check_kms_answers_not_found():
+    assert authz.kms_checks(WHERE, "kms:DescribeKey", {"KeyId": "alias/nothing-here"}) == []
+
+
+def test_creating_a_tagged_key_implies_tag_resource_and_the_key_spec_keys():
+    body = {"Tags": [{"TagKey": "isolated-notebook-stack", "TagValue": "team-a"}], "Policy": "{}"}
+    create, tag = authz.kms_checks(WHERE, "kms:CreateKey", body)
+    _arn, context = create.effective({})
+    assert {k: context[k] for k in ("kms:KeySpec", "kms:KeyUsage", "kms:KeyOrigin", "kms:MultiRegion",
+                                    "kms:BypassPolicyLockoutSafetyCheck")} == {
+        "kms:KeySpec": "SYMMETRIC_DEFAULT", "kms:KeyUsage": "ENCRYPT_DECRYPT", "kms:KeyOrigin": "AWS_KMS",
+        "kms:MultiRegion": "false", "kms:BypassPolicyLockoutSafetyCheck": "false"}  # fmt: skip
+    assert (tag.action, tag.resource) == ("kms:TagResource", "arn:aws:kms:eu-west-1:123456789012:key/*")
+    assert tag.effective({})[1]["aws:RequestTag/isolated-notebook-stack"] == "team-a"
+
+
+def test_an_alias_is_authorized_on_the_alias_and_on_its_key(kms_key):
+    alias, key = authz.kms_checks(WHERE, "kms:CreateAlias", {"AliasName": "alias/team-b", "TargetKeyId": kms_key.id})
+    assert (alias.resource, alias.kind) == ("arn:aws:kms:eu-west-1:123456789012:alias/team-b", "alias")
+    assert (key.resource, key.kind) == (kms_key.arn, "key")
+
+
+def test_the_key_policy_decides_first_and_the_account_principal_needs_iam_too():
+    root = {"AWS": "arn:aws:iam::123456789012:root"}
+    caller = {"aws:userid": "AROAEXAMPLE:alice"}
+    by_account = {"Statement": [{"Effect": "Allow", "Principal": root, "Action": "kms:Decrypt", "Resource": "*",
+                                 "Condition": {"StringLike": {"aws:userid": "AROAEXAMPLE:*"}}}]}  # fmt: skip
+    decide = authz.key_policy_decision
+    assert decide(by_account, "123456789012", ["arn:x"], "kms:Decrypt", caller, identity_allows=True) == "allow"
+    assert decide(by_account, "123456789012", ["arn:x"], "kms:Decrypt", caller, identity_allows=False) == (
+        "implicit-deny")  # fmt: skip
+    assert decide(by_account, "123456789012", ["arn:x"], "kms:Decrypt", {"aws:userid": "AROAOTHER:bob"}) == (
+        "implicit-deny")  # fmt: skip
+    # Another account's root grants nothing here; a principal named directly needs no IAM allow.
+    assert decide(by_account, "210987654321", ["arn:x"], "kms:Decrypt", caller) == "implicit-deny"
+    direct = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:x"}, "Action": "kms:*", "Resource": "*"}]}
+    assert decide(direct, "123456789012", ["arn:x"], "kms:Decrypt", {}, identity_allows=False) == "allow"
+    deny = {"Statement": direct["Statement"] + [dict(direct["Statement"][0], Effect="Deny", Action="kms:Decrypt")]}
+    assert decide(deny, "123456789012", ["arn:x"], "kms:Decrypt", {}) == "deny"
+
+
+@pytest.mark.parametrize("bucket_key, context_arn", [("true", "arn:aws:s3:::scripts"),
+                                                     (None, "arn:aws:s3:::scripts/a/b.py")])  # fmt: skip
+def test_s3_uses_the_buckets_key_with_the_callers_credentials(kms_key, bucket_key, context_arn):
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends[WHERE["account"]]["aws"]
+    backend.create_bucket("scripts", WHERE["region"])
+    rule = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": kms_key.arn}}
+    if bucket_key:
+        rule["BucketKeyEnabled"] = bucket_key
+    backend.put_bucket_encryption("scripts", {"Rule": rule})
+    try:
+        put = authz.checks_for(WHERE, "s3:PutObject", {}, "arn:aws:s3:::scripts/a/b.py", "PUT", {})
+        assert [c.action for c in put] == ["s3:PutObject", "kms:GenerateDataKey"]
+        _arn, context = put[1].effective({})
+        assert context["kms:ViaService"] == "s3.eu-west-1.amazonaws.com"
+        assert context["kms:EncryptionContext:aws:s3:arn"] == context_arn
+        # An explicit SSE-S3 upload, and a HEAD, use no key.
+        sse_s3 = {"x-amz-server-side-encryption": "AES256"}
+        assert len(authz.checks_for(WHERE, "s3:PutObject", {}, "arn:aws:s3:::scripts/a/b.py", "PUT", sse_s3)) == 1
+        assert len(authz.checks_for(WHERE, "s3:GetObject", {}, "arn:aws:s3:::scripts/a/b.py", "HEAD", {})) == 1
+    finally:
+        backend.delete_bucket("scripts")
+
+
+def test_a_notebook_with_a_key_implies_describe_key_and_a_grant_for_an_aws_resource(kms_key):
+    body = {"NotebookInstanceName": "nb", "RoleArn": "arn:aws:iam::123456789012:role/nb", "KmsKeyId": "alias/team-a"}
+    checks = authz.checks_for(WHERE, "sagemaker:CreateNotebookInstance", body)
+    kms = [(c.action, c.resource, c.context.get("kms:GrantIsForAWSResource")) for c in checks if c.key_policy]
+    assert kms == [("kms:DescribeKey", kms_key.arn, None), ("kms:CreateGrant", kms_key.arn, "true")]
+    without = dict(body, KmsKeyId=None)
+    assert not [c for c in authz.checks_for(WHERE, "sagemaker:CreateNotebookInstance", without) if c.key_policy]
+
+
+def test_keys_with_a_variable_part_are_listed_by_their_stem():
+    assert authz._listed(["kms:EncryptionContext:${EncryptionContextKey}"], "kms:EncryptionContext:aws:s3:arn")
+    assert not authz._listed(["kms:EncryptionContext:${EncryptionContextKey}"], "kms:EncryptionContext:")
+    assert not authz._listed(["kms:ViaService"], "kms:ViaServices")

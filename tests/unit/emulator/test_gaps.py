@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.emulator import Emulator
-from tests.emulator.gaps import phase_seconds
+from tests.emulator.gaps import LOCKOUT_MESSAGE, phase_seconds
 
 ROLE = "arn:aws:iam::123456789012:role/notebook"
 
@@ -644,3 +644,53 @@ def test_a_managed_policy_over_6144_characters_is_refused_white_space_aside(emul
     arn = "arn:aws:iam::123456789012:policy/fits"
     with pytest.raises(ClientError):
         iam.create_policy_version(PolicyArn=arn, PolicyDocument=document(6145 - base), SetAsDefault=True)
+
+
+# --- S3 and KMS --------------------------------------------------------------------------------------
+
+
+def test_an_sse_kms_objects_etag_is_not_the_md5_of_its_data(emulator):
+    import hashlib
+
+    s3, kms = emulator.client("s3"), emulator.client("kms")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    s3.create_bucket(Bucket=BUCKET)
+    body = b"print('autostop')\n"
+    md5 = '"%s"' % hashlib.md5(body, usedforsecurity=False).hexdigest()
+    plain = s3.put_object(Bucket=BUCKET, Key="sse-s3", Body=body, ServerSideEncryption="AES256")["ETag"]
+    encrypted = s3.put_object(Bucket=BUCKET, Key="sse-kms", Body=body, ServerSideEncryption="aws:kms",
+                              SSEKMSKeyId=key)["ETag"]  # fmt: skip
+    assert plain == md5 and encrypted != md5
+    # Stable for the object: a HEAD and a GET give the ETag the PUT did.
+    assert s3.head_object(Bucket=BUCKET, Key="sse-kms")["ETag"] == encrypted
+    assert s3.get_object(Bucket=BUCKET, Key="sse-kms")["ETag"] == encrypted
+
+
+def test_a_key_policy_that_would_lock_the_caller_out_is_refused(emulator):
+    kms = emulator.client("kms")
+    caller = emulator.client("sts").get_caller_identity()
+    account = {"AWS": "arn:aws:iam::123456789012:root"}
+    others_only = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": account, "Action": "kms:*", "Resource": "*",
+        "Condition": {"StringLike": {"aws:userid": "AROAOTHERROLEID00000:*"}}}]}  # fmt: skip
+    error = error_of(kms.create_key, Policy=json.dumps(others_only))
+    assert error == {"Code": "MalformedPolicyDocumentException", "Message": LOCKOUT_MESSAGE}
+    assert kms.list_keys()["Keys"] == []
+    # Naming the caller (by its aws:userid) passes; so does a bypass.
+    mine = json.loads(json.dumps(others_only))
+    mine["Statement"][0]["Condition"] = {"StringLike": {"aws:userid": caller["UserId"]}}
+    key = kms.create_key(Policy=json.dumps(mine))["KeyMetadata"]["KeyId"]
+    kms.create_key(Policy=json.dumps(others_only), BypassPolicyLockoutSafetyCheck=True)
+    # PutKeyPolicy is checked the same way.
+    error = error_of(kms.put_key_policy, KeyId=key, PolicyName="default", Policy=json.dumps(others_only))
+    assert error["Code"] == "MalformedPolicyDocumentException"
+    assert json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]) == mine
+
+
+def test_key_deletion_takes_the_key_arn(emulator):
+    kms = emulator.client("kms")
+    key = kms.create_key()["KeyMetadata"]
+    kms.schedule_key_deletion(KeyId=key["Arn"], PendingWindowInDays=7)
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    kms.cancel_key_deletion(KeyId=key["Arn"])
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Disabled"

@@ -6,6 +6,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.filter.notebooks imp
     FilterModule,
     job_summary,
     unknown_instance_types,
+    volume_key,
     with_defaults,
 )
 
@@ -77,3 +78,15 @@ def test_with_defaults_leaves_unset_fields_out():
         "name": "nb-1", "instance_type": "ml.t3.medium", "volume_size_in_gb": 20,
         "tags": {"c": "0", "d": "1", "i": "2"},
     }  # fmt: skip
+
+
+def test_volume_key_is_a_default_that_only_warns_and_a_named_key_stays_strict():
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    own = "arn:aws:kms:us-east-1:123456789012:key/own"
+    items = [{"name": "a"}, {"name": "b", "kms_key_id": own}]
+    assert volume_key(items, key) == [
+        {"name": "a", "kms_key_id": key, "kms_key_mismatch": "warn"},
+        {"name": "b", "kms_key_id": own},
+    ]
+    assert volume_key(items, "") == items
+    assert items == [{"name": "a"}, {"name": "b", "kms_key_id": own}]  # not changed in place

@@ -208,6 +208,51 @@ def test_create_only_difference_refused_with_nothing_changed(sagemaker):
     assert writes(calls, accepted=None) == []
 
 
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_a_default_key_leaves_a_notebook_without_it_as_it_is_and_warns(sagemaker):
+    create_notebook(sagemaker, "nb-1")
+    calls = Calls(sagemaker)
+    result = run(sagemaker, kms_key_id=KEY, kms_key_mismatch="warn", instance_type="ml.t3.large")
+    # The other change still applies; the notebook is kept (no delete, no create), the key only warned about.
+    assert writes(calls) == ["stop", "update", "start"]
+    assert "KmsKeyId" not in sagemaker.describe_notebook_instance(NotebookInstanceName="nb-1")
+    (warning,) = result["warnings"]
+    assert "nb-1 keeps no customer managed KMS key" in warning and KEY in warning
+    assert "SageMaker.21" in warning and "replacing the notebook" in warning
+
+
+def test_a_default_key_still_refuses_other_create_only_differences(sagemaker):
+    create_notebook(sagemaker, "nb-1")
+    calls = Calls(sagemaker)
+    with pytest.raises(NotebooksError) as raised:
+        run(sagemaker, kms_key_id=KEY, kms_key_mismatch="warn", subnet_id="subnet-2")
+    assert raised.value.details["refused"] == [dict(field="subnet_id", current="subnet-1", wanted="subnet-2")]
+    assert writes(calls, accepted=None) == []
+
+
+def test_a_key_the_notebook_names_is_refused_on_a_notebook_without_it(sagemaker):
+    create_notebook(sagemaker, "nb-1")
+    calls = Calls(sagemaker)
+    with pytest.raises(NotebooksError) as raised:
+        run(sagemaker, kms_key_id=KEY)
+    assert raised.value.details["refused"] == [dict(field="kms_key_id", current="", wanted=KEY)]
+    assert writes(calls, accepted=None) == []
+
+
+def test_a_default_key_is_given_to_a_new_notebook(sagemaker):
+    run(
+        sagemaker,
+        kms_key_id=KEY,
+        kms_key_mismatch="warn",
+        instance_type="ml.t3.medium",
+        role_arn=ROLE,
+        subnet_id="subnet-1",
+    )
+    assert sagemaker.describe_notebook_instance(NotebookInstanceName="nb-1")["KmsKeyId"] == KEY
+
+
 def test_volume_shrink_refused(sagemaker):
     create_notebook(sagemaker, "nb-1", VolumeSizeInGB=20)
     calls = Calls(sagemaker)

@@ -70,6 +70,7 @@ def notebook(name="nb-1", **changes):
         "RoleArn": ROLE,
         "DirectInternetAccess": "Disabled",
         "RootAccess": "Disabled",
+        "KmsKeyId": "arn:aws:kms:%s:%s:key/1234abcd-12ab-34cd-56ef-1234567890ab" % (REGION, ACCOUNT),
         "NotebookInstanceLifecycleConfigName": "nb-autostop",
         "InstanceMetadataServiceConfiguration": {"MinimumInstanceMetadataServiceVersion": "2"},
     }

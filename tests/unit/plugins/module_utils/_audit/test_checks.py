@@ -51,6 +51,7 @@ def test_compliant_notebook_has_no_finding():
         ({"InstanceMetadataServiceConfiguration": None}, ["imdsv1-allowed"],
          {"minimum_instance_metadata_service_version": None}),
         ({"NotebookInstanceLifecycleConfigName": None}, ["lifecycle-config-missing"], {"lifecycle_config_name": None}),
+        ({"KmsKeyId": None}, ["volume-no-customer-key"], {"kms_key_id": None}),
     ],
 )  # fmt: skip
 def test_notebook_settings(changes, expected, evidence):
@@ -265,3 +266,11 @@ def test_public_bucket_policy_and_partial_block():
 def test_unreadable_bucket_setting_is_a_failed_check_not_a_guess():
     data = bucket_data(policy=None, errors=[{"operation": "GetBucketPolicy", "error": "AccessDenied"}])
     assert ids(checks.check_bucket(BUCKET, data)) == ["check-failed"]
+
+
+def test_a_volume_without_a_customer_key_names_the_control_and_the_replacement():
+    (found,) = checks.check_notebook(notebook(KmsKeyId=None))
+    assert found["id"] == "volume-no-customer-key" and found["severity"] == "medium"
+    assert "SageMaker.21" in found["title"]
+    assert "create-only" in found["remediation"] and "docs/encryption.md" in found["remediation"]
+    assert "only a replacement" in found["message"]
