@@ -108,29 +108,6 @@ SECURITY_GROUP_ACTIONS = [
     "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
     "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
 ]
-# The reads amazon.aws.kms_key makes of a key, and the changes it makes right after CreateKey (rotation
-# here, the alias in its own statement): these on any key of the account (its key policy still has to
-# allow them), since
-# authorization by a tag the key was just created with may lag ("ABAC for AWS KMS": "up to five
-# minutes").  Neither can weaken a key: rotation only turns on, the alias resource is the stack's.
-KEY_READ_AND_FINISH = [
-    "kms:DescribeKey",
-    "kms:EnableKeyRotation",
-    "kms:GetKeyPolicy",
-    "kms:GetKeyRotationStatus",
-    "kms:ListGrants",
-    "kms:ListKeyPolicies",
-    "kms:ListResourceTags",
-]
-# Changes of the stack's key on a later run, only on the key tagged with the stack.
-KEY_CHANGE = [
-    "kms:CancelKeyDeletion",
-    "kms:EnableKey",
-    "kms:PutKeyPolicy",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:UpdateKeyDescription",
-]
 LIFECYCLE_CONFIG_ACTIONS = [
     "sagemaker:CreateNotebookInstanceLifecycleConfig",
     "sagemaker:DeleteNotebookInstanceLifecycleConfig",
@@ -314,22 +291,20 @@ def stack_policy(stack):
 
 
 def _key_statements(stack, bucket):
-    """The KMS statements: managing the stack's own key (none for a key the user brings), and the uses
-    that S3 and SageMaker make of the key with the caller's credentials: a data key for the script
-    objects (Amazon S3 User Guide, SSE-KMS permissions), the grant of a notebook's volume (SageMaker
-    API permissions reference: CreateNotebookInstance, StartNotebookInstance)."""
+    """The KMS statements.  The stack's own key: creating it (with its alias and tags) is all the IAM
+    policy allows; its key policy grants the caller the rest by itself (policies.kms_key_policy), so no
+    statement names a key the stack does not own.  A key the user brings: the uses S3 and SageMaker make
+    of it with the caller's credentials, a data key for the script objects (Amazon S3 User Guide, SSE-KMS
+    permissions) and the grant of a notebook's volume (SageMaker API permissions reference:
+    CreateNotebookInstance, StartNotebookInstance), on that key only."""
     prefix, region, account = stack["prefix"], stack["region"], stack["account"]
     partition = arn.partition_of(region)
     named = stack.get("kms_key_id") or ""
-    own = not named and stack.get("create_kms_key", True)
-    if not (own or named):
-        return []
     kms = "arn:%s:kms:%s:%s:" % (partition, region, account)
-    key = kms + "key/*" if own else arn.kms_key_arn(named, partition, region, account)
-    statements = []
-    if own:
-        tagged = {"StringEquals": {"aws:ResourceTag/" + STACK_TAG: prefix}}
-        statements += [
+    if not named:
+        if not stack.get("create_kms_key", True):
+            return []
+        return [
             # amazon.aws.kms_key finds the stack's key by its alias in ListAliases (no resource type).
             _statement("FindTheStackKeyByItsAlias", ["kms:ListAliases"], "*"),
             _statement(
@@ -346,25 +321,20 @@ def _key_statements(stack, bucket):
                     "Bool": {"kms:BypassPolicyLockoutSafetyCheck": "false", "kms:MultiRegion": "false"},
                 },
             ),
-            # CreateKey's Tags need kms:TagResource (KMS API reference, CreateKey, Tags).
+            # CreateKey's Tags need kms:TagResource in an IAM policy (KMS API reference, CreateKey, Tags); the
+            # key has no ARN yet.  This also lets the caller add the stack's tag to a key that leaves its
+            # access to IAM policies: no statement here gives that tag any meaning (docs/permissions.md).
             _statement(
                 "TagTheStackKeyAsItIsCreated",
                 ["kms:TagResource"],
-                key,
+                kms + "key/*",
                 {"StringEquals": {"aws:RequestTag/" + STACK_TAG: prefix}},
             ),
-            _statement("ReadKeysAndFinishTheStackKey", KEY_READ_AND_FINISH, key),
-            # CreateAlias is authorized on the alias and on the key it points to (KMS, "Controlling access to aliases").
-            _statement("TheStackKeyAlias", ["kms:CreateAlias"], [kms + "alias/" + prefix, key]),
-            _statement(
-                "ChangeOnlyTheStackKey",
-                KEY_CHANGE + (["kms:ScheduleKeyDeletion"] if stack.get("delete_kms_key") else []),
-                key,
-                tagged,
-            ),
+            # An alias is authorized on the alias (here) and on its key (by that key's policy).
+            _statement("TheStackKeyAlias", ["kms:CreateAlias"], kms + "alias/" + prefix),
         ]
-    volume = [] if own else ["kms:DescribeKey"]
-    statements += [
+    key = arn.kms_key_arn(named, partition, region, account)
+    return [
         _statement(
             "EncryptTheScriptObjectsThroughS3",
             ["kms:Decrypt", "kms:GenerateDataKey"],
@@ -380,10 +350,8 @@ def _key_statements(stack, bucket):
             key,
             {"Bool": {"kms:GrantIsForAWSResource": "true"}},
         ),
+        _statement("DescribeTheKeyForSageMaker", ["kms:DescribeKey"], key),
     ]
-    if volume:
-        statements.append(_statement("DescribeTheKeyForSageMaker", volume, key))
-    return statements
 
 
 def audit_policy(_ignored=None):

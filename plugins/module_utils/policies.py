@@ -284,7 +284,8 @@ KEY_ADMIN_ACTIONS = [
     "kms:UpdateAlias",
     "kms:UpdateKeyDescription",
 ]
-# What a run calls on the key it owns (amazon.aws.kms_key: create, reconcile, schedule deletion).
+# What a run calls on the key it owns (amazon.aws.kms_key: create, reconcile); the deletion only
+# when the teardown is asked for it (the key policy is put with it first, see kms_key_policy).
 KEY_RUN_ACTIONS = [
     "kms:CancelKeyDeletion",
     "kms:CreateAlias",
@@ -297,7 +298,6 @@ KEY_RUN_ACTIONS = [
     "kms:ListKeyPolicies",
     "kms:ListResourceTags",
     "kms:PutKeyPolicy",
-    "kms:ScheduleKeyDeletion",
     "kms:TagResource",
     "kms:UntagResource",
     "kms:UpdateKeyDescription",
@@ -326,6 +326,17 @@ def _key_statement(sid, account, partition, actions, condition):
     }
 
 
+def _caller_statement(sid, account, actions, caller_user_ids, condition=None):
+    # Principal "*" narrowed to the account (kms:CallerAccount) and the caller (aws:userid), as AWS's
+    # own managed keys' policies name "all principals in the account" with conditions: the key policy
+    # alone grants it, so the caller's IAM policy needs no permission on keys it does not know yet.
+    condition = dict(condition or {})
+    condition["StringEquals"] = dict(condition.get("StringEquals", {}), **{"kms:CallerAccount": account})
+    condition["StringLike"] = dict(condition.get("StringLike", {}), **{"aws:userid": sorted(set(caller_user_ids))})
+    return {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": actions, "Resource": "*",
+            "Condition": condition}  # fmt: skip
+
+
 def _grant_for_volumes(sid, account, partition, who):
     # kms:GrantIsForAWSResource: only grants an AWS service creates on the principal's behalf, never
     # one the principal creates for itself (it would let it decrypt at will).
@@ -334,13 +345,16 @@ def _grant_for_volumes(sid, account, partition, who):
     )
 
 
-def kms_key_policy(account, region, admin_principals, caller_user_ids, role_arn, bucket, notebook_users=()):
+def kms_key_policy(
+    account, region, admin_principals, caller_user_ids, role_arn, bucket, notebook_users=(), caller_may_delete=False
+):
     """The key policy of the stack's key: administration for the admin principals and the caller;
     use only through the services that need it, by exactly the principals that need it.
 
-    - administration, no cryptographic use: the admin principals (by aws:PrincipalArn) and the caller
-      of the run (by aws:userid, as the bucket policy exempts it, see ``bucket_policy``); PutKeyPolicy is
-      among them, so CreateKey's policy lockout safety check passes and the key stays manageable;
+    - administration, no cryptographic use: the admin principals (by aws:PrincipalArn, deletion
+      included) and the caller of the run (by aws:userid, as the bucket policy exempts it, see
+      ``bucket_policy``); PutKeyPolicy is among them, so CreateKey's policy lockout safety check passes;
+      the caller schedules the key's deletion only with ``caller_may_delete`` (the teardown's consent);
     - the notebooks' volumes: the caller, and ``notebook_users`` (principal ARNs that start stopped
       notebooks), may describe the key and let SageMaker create the volume's grant (VOLUME);
     - the script objects: the caller writes and reads, the notebook role (by aws:PrincipalArn) only
@@ -348,13 +362,13 @@ def kms_key_policy(account, region, admin_principals, caller_user_ids, role_arn,
       (kms:EncryptionContext:aws:s3:arn is the bucket's ARN with an S3 Bucket Key, the object's without:
       Amazon S3 User Guide, "Encryption context").
 
-    Every statement names the account as principal and narrows it by a condition: the principal must
-    then be allowed by its own IAM policies too, and a role that IAM Identity Center deletes and creates
-    again under the same name is still matched (a role named as principal would have turned into an
-    unusable unique id, IAM User Guide, "AWS JSON policy elements: Principal").
+    The caller's statements grant by the key policy alone (``_caller_statement``); every other one
+    names the account and narrows it by a condition, so that principal's IAM policies must agree.
+    Conditions rather than principal ARNs: a role named as principal turns into an unusable unique id
+    once deleted (IAM User Guide, "AWS JSON policy elements: Principal").  The caller is matched by its
+    role id, which a role created again under the same name does not keep: name admin principals.
     """
     partition = partition_of(region)
-    callers = {"StringLike": {"aws:userid": sorted(set(caller_user_ids))}}
     bucket = bucket_arn(bucket, partition)
     objects = [bucket, bucket + "/*"]
     via_s3 = {"kms:ViaService": arn.service_host("s3", region)}
@@ -362,21 +376,22 @@ def kms_key_policy(account, region, admin_principals, caller_user_ids, role_arn,
     if admin_principals:
         admins = {"ArnEquals": {"aws:PrincipalArn": sorted(admin_principals)}}
         statements.append(_key_statement("AdministerTheKey", account, partition, KEY_ADMIN_ACTIONS, admins))
+    run_actions = sorted(KEY_RUN_ACTIONS + (["kms:ScheduleKeyDeletion"] if caller_may_delete else []))
     statements += [
-        _key_statement("TheRunAdministersTheKey", account, partition, KEY_RUN_ACTIONS, callers),
-        _grant_for_volumes("TheRunEncryptsNotebookVolumes", account, partition, callers),
-        _key_statement(
+        _caller_statement("TheRunAdministersTheKey", account, run_actions, caller_user_ids),
+        _caller_statement(
+            "TheRunEncryptsNotebookVolumes",
+            account,
+            ["kms:CreateGrant"],
+            caller_user_ids,
+            {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+        _caller_statement(
             "TheRunWritesScriptsThroughS3",
             account,
-            partition,
             S3_WRITE_ACTIONS,
-            {
-                "StringLike": {
-                    "aws:userid": callers["StringLike"]["aws:userid"],
-                    "kms:EncryptionContext:aws:s3:arn": objects,
-                },
-                "StringEquals": via_s3,
-            },
+            caller_user_ids,
+            {"StringEquals": via_s3, "StringLike": {"kms:EncryptionContext:aws:s3:arn": objects}},
         ),
         _key_statement(
             "NotebooksReadScriptsThroughS3",

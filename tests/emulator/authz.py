@@ -122,7 +122,9 @@ class Check:
         if self.kind in types:
             # An action row that lists keys for the resource type is complete (EC2 lists ec2:Vpc for
             # DeleteSecurityGroup, not for CreateVpcEndpoint); one that lists none takes the resource
-            # type's own keys (a KMS key's aws:ResourceTag, "ABAC for AWS KMS").
+            # type's own keys: the reference's resource types table lists the keys "you can use with
+            # the resource type" (a KMS key's aws:ResourceTag, which "ABAC for AWS KMS" uses for key
+            # operations).  That combination is this emulator's reading of the reference.
             prefix = self.action.split(":", 1)[0]
             keys = keys + (types[self.kind] or reference()[prefix]["resource_keys"].get(self.kind, []))
         context = {k: v for k, v in self.context.items() if _listed(keys, k)}
@@ -381,8 +383,12 @@ def kms_checks(where, action, body):
         return checks + ([_key_check(where, action, key)] if key else [])
     if "KeyId" in body:
         key = _kms_key(where, body["KeyId"])
-        alias = {"kms:RequestAlias": body["KeyId"]} if "alias/" in body["KeyId"] else {}
-        return [_key_check(where, action, key, alias)] if key else []
+        context = {"kms:RequestAlias": body["KeyId"]} if "alias/" in body["KeyId"] else {}
+        if action == "kms:TagResource":
+            context.update(_tags([(t["TagKey"], t.get("TagValue", "")) for t in body.get("Tags") or []]))
+        elif action == "kms:UntagResource":
+            context["aws:TagKeys"] = list(body.get("TagKeys") or [])
+        return [_key_check(where, action, key, context)] if key else []
     return [Check(action, "*", "", account)]
 
 
@@ -411,7 +417,8 @@ def _s3_key_checks(where, action, s3_resource, method, headers):
     """S3's use of the bucket's KMS key with the caller's credentials (Amazon S3 User Guide, SSE-KMS:
     uploading needs kms:GenerateDataKey, downloading kms:Decrypt; HeadObject needs neither without
     checksum mode).  The encryption context is the bucket's ARN with an S3 Bucket Key, else the
-    object's; kms:ViaService is s3.<region>.amazonaws.com."""
+    object's; kms:ViaService is s3.<region>.amazonaws.com.  Not modelled: a GET of an older version
+    (the latest one's key is checked) and CopyObject (no KMS check; the collection makes none)."""
     from moto.s3.models import s3_backends
 
     bucket_name, _sep, object_key = s3_resource.split(":::", 1)[-1].partition("/")

@@ -731,7 +731,8 @@ def _etag(self, _original=FakeKey.etag):
 # BypassPolicyLockoutSafetyCheck is true; AWS refuses with MalformedPolicyDocumentException "The new
 # key policy will not allow you to update the key policy in the future."  moto takes any policy.  The
 # check here evaluates the new policy's statements that name the caller or its account (authz.py,
-# key_policy_decision) for kms:PutKeyPolicy with the caller's aws:userid and aws:PrincipalArn.
+# key_policy_decision) for kms:PutKeyPolicy with the caller's aws:userid and aws:PrincipalArn; that
+# AWS's check evaluates those condition keys is not documented (an assumption, docs/encryption.md).
 LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key policy in the future."
 
 
@@ -749,7 +750,7 @@ def _check_lockout(response):
     context = dict(caller_context(credential.group(1)), **{"kms:CallerAccount": response.current_account})
     principals = [context["aws:PrincipalArn"]]
     if authz.key_policy_decision(json.loads(policy), response.current_account, principals, "kms:PutKeyPolicy",
-                                 context) == "implicit-deny":  # fmt: skip
+                                 context) != "allow":  # fmt: skip
         raise JsonRESTError("MalformedPolicyDocumentException", LOCKOUT_MESSAGE)
 
 

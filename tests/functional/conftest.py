@@ -26,6 +26,22 @@ import pytest
 from tests.emulator import harness
 
 COLLECTION = Path(__file__).resolve().parents[2]
+
+
+def error_codes(attempts):
+    """{what: the AWS error code of ``attempt()``, or "allowed"} for {what: attempt}."""
+    from botocore.exceptions import ClientError
+
+    codes = {}
+    for what, attempt in attempts.items():
+        try:
+            attempt()
+            codes[what] = "allowed"
+        except ClientError as error:
+            codes[what] = error.response["Error"]["Code"]
+    return codes
+
+
 AUTOSTOP = COLLECTION / "files" / "autostop.py"
 free_port = harness.free_port
 

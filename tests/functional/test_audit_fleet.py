@@ -225,12 +225,13 @@ def build_fleet(emulator, size):
     sm.create_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName="fleet-autostop",
                                                  OnStart=[{"Content": content}])  # fmt: skip
     role = "arn:aws:iam::%s:role/fleet-notebook" % caller["Account"]
+    key = emulator.client("kms").create_key()["KeyMetadata"]["Arn"]  # a customer managed key on every volume
     for index, name in enumerate(names):
         sm.create_notebook_instance(
             NotebookInstanceName=name, InstanceType="ml.t3.medium", RoleArn=role,
             SubnetId=subnet_a if index % 2 else subnet_b["SubnetId"], SecurityGroupIds=[group],
             DirectInternetAccess="Disabled", RootAccess="Disabled", LifecycleConfigName="fleet-autostop",
-            InstanceMetadataServiceConfiguration={"MinimumInstanceMetadataServiceVersion": "2"},
+            InstanceMetadataServiceConfiguration={"MinimumInstanceMetadataServiceVersion": "2"}, KmsKeyId=key,
         )  # fmt: skip
     return names
 

@@ -79,7 +79,7 @@ def run_module(emulator, tmp_path, module, args):
     return result.returncode, result.stdout + result.stderr
 
 
-def run_site(emulator, tmp_path, network, variables):
+def run_site(emulator, tmp_path, network, variables, playbook="site"):
     values = {
         "isolated_notebook_region": REGION,
         "isolated_notebook_bucket": "badinput-scripts",
@@ -94,7 +94,7 @@ def run_site(emulator, tmp_path, network, variables):
     path = tmp_path / "vars.json"
     path.write_text(json.dumps(values))
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-               str(COLLECTION / "playbooks" / "site.yml"), "-e", "@%s" % path]  # fmt: skip
+               str(COLLECTION / "playbooks" / (playbook + ".yml")), "-e", "@%s" % path]  # fmt: skip
     result = subprocess.run(command, cwd=tmp_path, env=env_for(tmp_path), capture_output=True, text=True,
                             timeout=300, check=False)  # fmt: skip
     return result.returncode, result.stdout + result.stderr
@@ -176,6 +176,9 @@ CASES = [
      "isolated_notebook_kms_key_id"),
     ("role-kms-deletion-window", "site", lambda w: {"isolated_notebook_kms_key_deletion_days": 3},
      "isolated_notebook_kms_key_deletion_days"),
+    # Teardown would keep the bucket, whose objects the key encrypts.
+    ("role-delete-key-but-keep-bucket", "teardown", lambda w: {"isolated_notebook_delete_kms_key": True},
+     "isolated_notebook_delete_kms_key"),
     ("role-notebook-user-not-an-arn", "site", lambda w: {"isolated_notebook_notebook_users": ["data-scientists"]},
      "isolated_notebook_notebook_users"),
     # 400 users' ARNs make the stack key's policy over KMS's 32 KB: refused before the key is created.
@@ -199,8 +202,8 @@ CASES = [
 def test_bad_input_fails_naming_the_field_and_changes_nothing(world, tmp_path, case, target, make, field):
     emulator = world["emulator"]
     before = full_state(emulator)
-    if target == "site":
-        rc, output = run_site(emulator, tmp_path, world["network"], make(world))
+    if target in ("site", "teardown"):
+        rc, output = run_site(emulator, tmp_path, world["network"], make(world), target)
     else:
         rc, output = run_module(emulator, tmp_path, target, make(world))
     assert rc != 0, output[-3000:]

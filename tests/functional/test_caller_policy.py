@@ -22,6 +22,7 @@ import json
 import urllib.request
 
 import pytest
+from conftest import error_codes
 from test_role import play, vpc_with_private_subnet
 
 from tests.emulator import harness
@@ -194,7 +195,6 @@ def test_the_documented_policy_runs_every_playbook(world, proved):
 
 def test_requests_outside_the_stack_are_denied(world, proved):
     """The same session cannot touch another stack's names, nor pass another role."""
-    from botocore.exceptions import ClientError
 
     network, results = proved
     credentials = None
@@ -204,7 +204,10 @@ def test_requests_outside_the_stack_are_denied(world, proved):
     session = world.client("sts").assume_role(RoleArn="arn:aws:iam::%s:role/stack-operator" % harness.ACCOUNT_ID,
                                               RoleSessionName="probe")  # fmt: skip
     credentials = session["Credentials"]
+    # Another workload's key, with the default key policy (IAM policies decide).
+    victim = world.client("kms").create_key()["KeyMetadata"]["Arn"]
     set_auth(world, True)
+    kms = world.client("kms", credentials=credentials)
     sagemaker = world.client("sagemaker", credentials=credentials)
     iam = world.client("iam", credentials=credentials)
     s3 = world.client("s3", credentials=credentials)
@@ -214,14 +217,15 @@ def test_requests_outside_the_stack_are_denied(world, proved):
         "another bucket": lambda: s3.create_bucket(Bucket="someone-elses-bucket"),
         "an admin policy on the role": lambda: iam.attach_role_policy(
             RoleName=PREFIX + "-notebook", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"),
+        "another key's policy": lambda: kms.put_key_policy(KeyId=victim, PolicyName="default", Policy="{}"),
+        "another key's deletion": lambda: kms.schedule_key_deletion(KeyId=victim, PendingWindowInDays=7),
+        "another key's data key": lambda: kms.generate_data_key(KeyId=victim, KeySpec="AES_256"),
+        "a grant on another key": lambda: kms.create_grant(KeyId=victim, GranteePrincipal="arn:aws:iam::%s:root"
+                                                           % harness.ACCOUNT_ID, Operations=["Decrypt"]),
+        "another alias": lambda: kms.create_alias(AliasName="alias/someone-else", TargetKeyId=victim),
+        "a key without the stack's tag": lambda: kms.create_key(Tags=[{"TagKey": "team", "TagValue": "x"}]),
     }  # fmt: skip
-    codes = {}
-    for what, attempt in attempts.items():
-        try:
-            attempt()
-            codes[what] = "allowed"
-        except ClientError as error:
-            codes[what] = error.response["Error"]["Code"]
+    codes = error_codes(attempts)
     assert all(code in DENIALS for code in codes.values()), codes
 
 

@@ -19,6 +19,7 @@ import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
+from conftest import error_codes
 
 from tests.emulator import harness
 
@@ -185,3 +186,101 @@ def test_requests_without_tls_are_denied_even_to_the_admins():
         assert status_of(client_as(emulator, users["notebook"]).get_object, Bucket=BUCKET, Key=SCRIPT) == 403
         # The same admin on plain http reads an object of the bucket without the policy: TLS was the cause.
         assert status_of(admin.get_object, Bucket=OTHER_BUCKET, Key=SCRIPT) == 200
+
+
+# --- the stack's KMS key: the notebook role decrypts its script through S3, and nothing else -----------
+
+
+@pytest.fixture(scope="module")
+def kms_stack():
+    """A bucket encrypted with the stack key (SSE-KMS, S3 Bucket Key) whose policy is the one the role
+    writes, with the notebook user as the notebook role and the admin user as the caller of the run;
+    another key with the default key policy (the account decides by IAM policies alone)."""
+    policies = policies_module()
+    with harness.Emulator(tls=True) as emulator:
+        s3, iam, kms = emulator.client("s3"), emulator.client("iam"), emulator.client("kms")
+        admin = iam.create_user(UserName="lpk-admin")["User"]
+        everything = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        iam.put_user_policy(UserName="lpk-admin", PolicyName="admin", PolicyDocument=json.dumps(everything))
+        notebook = iam.create_user(UserName="lpk-notebook")["User"]
+        admin_keys = iam.create_access_key(UserName="lpk-admin")["AccessKey"]
+        admin_keys = (admin_keys["AccessKeyId"], admin_keys["SecretAccessKey"])
+        as_admin = {service: client_as(emulator, admin_keys, service) for service in ("s3", "kms")}
+        key_policy = policies.kms_key_policy(harness.ACCOUNT_ID, harness.REGION, [], [admin["UserId"]],
+                                             notebook["Arn"], BUCKET)  # fmt: skip
+        set_auth(emulator, True)
+        key = as_admin["kms"].create_key(Policy=json.dumps(key_policy))["KeyMetadata"]
+        set_auth(emulator, False)
+        other = kms.create_key()["KeyMetadata"]
+        s3.create_bucket(Bucket=BUCKET)
+        rule = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Arn"]},
+                "BucketKeyEnabled": True}  # fmt: skip
+        s3.put_bucket_encryption(Bucket=BUCKET, ServerSideEncryptionConfiguration={"Rules": [rule]})
+        read = policies.s3_read_policy(BUCKET, PREFIX, harness.REGION, key["Arn"])
+        arn = iam.create_policy(PolicyName="lpk-s3-read", PolicyDocument=json.dumps(read))["Policy"]["Arn"]
+        iam.attach_user_policy(UserName="lpk-notebook", PolicyArn=arn)
+        notebook_keys = iam.create_access_key(UserName="lpk-notebook")["AccessKey"]
+        set_auth(emulator, True)
+        # The caller of the run uploads the script: a data key through S3, allowed by both policies.
+        as_admin["s3"].put_object(Bucket=BUCKET, Key=SCRIPT, Body=b"print('autostop')\n")
+        set_auth(emulator, False)
+        stored = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+        set_auth(emulator, True)
+        yield emulator, {"key": key, "other": other, "read": read, "key_policy": stored,
+                         "notebook": (notebook_keys["AccessKeyId"], notebook_keys["SecretAccessKey"])}  # fmt: skip
+
+
+def test_the_notebook_role_reads_its_encrypted_script_through_s3(kms_stack):
+    emulator, stack = kms_stack
+    s3 = client_as(emulator, stack["notebook"])
+    head = s3.head_object(Bucket=BUCKET, Key=SCRIPT)
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", stack["key"]["Arn"])
+    assert s3.get_object(Bucket=BUCKET, Key=SCRIPT)["Body"].read() == b"print('autostop')\n"
+
+
+def test_the_notebook_role_cannot_use_the_key_but_through_s3_nor_any_other_key(kms_stack):
+    emulator, stack = kms_stack
+    kms = client_as(emulator, stack["notebook"], "kms")
+    blob = b"\x01" * 64
+    attempts = {
+        "decrypt directly": lambda: kms.decrypt(KeyId=stack["key"]["Arn"], CiphertextBlob=blob),
+        "a data key": lambda: kms.generate_data_key(KeyId=stack["key"]["Arn"], KeySpec="AES_256"),
+        "encrypt": lambda: kms.encrypt(KeyId=stack["key"]["Arn"], Plaintext=b"x"),
+        "describe": lambda: kms.describe_key(KeyId=stack["key"]["Arn"]),
+        "another key": lambda: kms.decrypt(KeyId=stack["other"]["Arn"], CiphertextBlob=blob),
+    }  # fmt: skip
+    codes = error_codes(attempts)
+    assert codes == dict.fromkeys(attempts, "AccessDeniedException")
+
+
+def test_the_notebook_roles_identity_policy_allows_decrypt_only_for_the_key_and_only_through_s3(kms_stack):
+    from tests.emulator import authz
+
+    _emulator, stack = kms_stack
+    key, other = stack["key"]["Arn"], stack["other"]["Arn"]
+    via = {"kms:ViaService": "s3.%s.amazonaws.com" % harness.REGION}
+    decisions = {
+        "decrypt through S3": authz.evaluate([stack["read"]], "kms:Decrypt", key, via)[0],
+        "decrypt directly": authz.evaluate([stack["read"]], "kms:Decrypt", key, {})[0],
+        "decrypt through SageMaker": authz.evaluate(
+            [stack["read"]], "kms:Decrypt", key, {"kms:ViaService": "sagemaker.%s.amazonaws.com" % harness.REGION})[0],
+        "another key through S3": authz.evaluate([stack["read"]], "kms:Decrypt", other, via)[0],
+        "a data key through S3": authz.evaluate([stack["read"]], "kms:GenerateDataKey", key, via)[0],
+        "a grant": authz.evaluate([stack["read"]], "kms:CreateGrant", key, via)[0],
+    }  # fmt: skip
+    assert decisions == {"decrypt through S3": "allow", **dict.fromkeys(list(decisions)[1:], "implicit-deny")}
+    # The key policy grants the notebook role nothing else either: no grant, even one for an AWS
+    # resource, and no data key, whatever its IAM policies might allow.
+    key_policy = stack["key_policy"]
+    role = {"aws:PrincipalArn": "arn:aws:iam::%s:user/lpk-notebook" % harness.ACCOUNT_ID, "aws:userid": "AIDANOTEBOOK",
+            "kms:CallerAccount": harness.ACCOUNT_ID}  # fmt: skip
+    by_key = {
+        "decrypt through S3": authz.key_policy_decision(key_policy, harness.ACCOUNT_ID, [], "kms:Decrypt", dict(
+            role, **via, **{"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::%s" % BUCKET})),
+        "a grant for an AWS resource": authz.key_policy_decision(key_policy, harness.ACCOUNT_ID, [], "kms:CreateGrant",
+                                                                 dict(role, **{"kms:GrantIsForAWSResource": "true"})),
+        "a data key through S3": authz.key_policy_decision(key_policy, harness.ACCOUNT_ID, [], "kms:GenerateDataKey",
+                                                           dict(role, **via)),
+    }  # fmt: skip
+    assert by_key == {"decrypt through S3": "allow", "a grant for an AWS resource": "implicit-deny",
+                      "a data key through S3": "implicit-deny"}  # fmt: skip

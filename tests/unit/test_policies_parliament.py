@@ -158,7 +158,13 @@ def test_no_star_action_or_resource(region, name, document):
         # "*" is the key itself; every statement names the account and narrows it by a condition.
         assert set(resources) == {"*"}
         account = {"AWS": "arn:%s:iam::%s:root" % (arn.partition_of(region), ACCOUNT)}
-        assert all(s["Condition"] and s["Principal"] == account for s in document["Statement"])
+        for statement in document["Statement"]:
+            # The account narrowed by a condition, or "*" narrowed to the account and the caller.
+            if statement["Principal"] != account:
+                assert statement["Principal"] == {"AWS": "*"}, statement["Sid"]
+                assert statement["Condition"]["StringEquals"]["kms:CallerAccount"] == ACCOUNT
+                assert statement["Condition"]["StringLike"]["aws:userid"] == [CALLER]
+            assert statement["Condition"], statement["Sid"]
         return
     for resource in resources:
         parts = resource.split(":", 5)
@@ -404,8 +410,21 @@ def key_statement(sid, actions, condition):
             "Action": actions, "Resource": "*", "Condition": condition}  # fmt: skip
 
 
+def caller_statement(sid, actions, condition):
+    condition = dict(condition)
+    condition["StringEquals"] = dict(condition.get("StringEquals", {}), **{"kms:CallerAccount": ACCOUNT})
+    condition["StringLike"] = dict(condition.get("StringLike", {}), **{"aws:userid": [CALLER]})
+    return {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": actions, "Resource": "*",
+            "Condition": condition}  # fmt: skip
+
+
+RUN_ACTIONS = [
+    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DescribeKey", "kms:EnableKey", "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListGrants", "kms:ListKeyPolicies", "kms:ListResourceTags",
+    "kms:PutKeyPolicy", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]  # fmt: skip
+
+
 def test_kms_key_policy_exactly():
-    callers = {"aws:userid": [CALLER]}
     objects = {"kms:EncryptionContext:aws:s3:arn": ["arn:aws:s3:::notebook-scripts", "arn:aws:s3:::notebook-scripts/*"]}
     via_s3 = {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
     grants = {"kms:GrantIsForAWSResource": "true"}
@@ -421,15 +440,10 @@ def test_kms_key_policy_exactly():
                 "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource",
                 "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription"],
                 {"ArnEquals": {"aws:PrincipalArn": sorted(ADMINS)}}),
-            key_statement("TheRunAdministersTheKey", [
-                "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DescribeKey", "kms:EnableKey", "kms:EnableKeyRotation",
-                "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListGrants", "kms:ListKeyPolicies",
-                "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource",
-                "kms:UntagResource", "kms:UpdateKeyDescription"], {"StringLike": callers}),
-            key_statement("TheRunEncryptsNotebookVolumes", ["kms:CreateGrant"],
-                          {"StringLike": callers, "Bool": grants}),
-            key_statement("TheRunWritesScriptsThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"],
-                          {"StringLike": dict(callers, **objects), "StringEquals": via_s3}),
+            caller_statement("TheRunAdministersTheKey", RUN_ACTIONS, {}),
+            caller_statement("TheRunEncryptsNotebookVolumes", ["kms:CreateGrant"], {"Bool": grants}),
+            caller_statement("TheRunWritesScriptsThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"],
+                             {"StringEquals": via_s3, "StringLike": objects}),
             key_statement("NotebooksReadScriptsThroughS3", ["kms:Decrypt"],
                           {"ArnEquals": {"aws:PrincipalArn": ROLE % "aws"}, "StringEquals": via_s3,
                            "StringLike": objects}),
@@ -437,6 +451,11 @@ def test_kms_key_policy_exactly():
             key_statement("NotebookUsersStartNotebooks", ["kms:CreateGrant"], {"ArnEquals": users, "Bool": grants}),
         ],
     }  # fmt: skip
+    # The teardown's consent adds the deletion for the caller, and nothing else.
+    doomed = policies.kms_key_policy(ACCOUNT, "eu-west-1", [], [CALLER], ROLE % "aws", BUCKET, caller_may_delete=True)
+    assert doomed["Statement"][0]["Action"] == sorted(RUN_ACTIONS + ["kms:ScheduleKeyDeletion"])
+    assert doomed["Statement"][1:] == policies.kms_key_policy(ACCOUNT, "eu-west-1", [], [CALLER], ROLE % "aws",
+                                                              BUCKET)["Statement"][1:]  # fmt: skip
 
 
 def test_kms_key_policy_administration_never_uses_the_key():
@@ -461,10 +480,16 @@ def test_kms_key_policy_lets_the_caller_change_it_later():
     from tests.emulator import authz
 
     document = policies.kms_key_policy(ACCOUNT, "us-east-1", [], [CALLER], ROLE % "aws", BUCKET)
-    context = {"aws:userid": "AROAEXAMPLEROLEID000:alice", "aws:PrincipalArn": "arn:aws:iam::123456789012:role/x"}
-    assert authz.evaluate([document], "kms:PutKeyPolicy", "*", context)[0] == "allow"
+    context = {"aws:userid": "AROAEXAMPLEROLEID000:alice", "aws:PrincipalArn": "arn:aws:iam::123456789012:role/x",
+               "kms:CallerAccount": ACCOUNT}  # fmt: skip
+    # By the key policy alone (no IAM policy needed), for the caller's role in this account only.
+    decide = authz.key_policy_decision
+    assert decide(document, ACCOUNT, ["arn:x"], "kms:PutKeyPolicy", context, identity_allows=False) == "allow"
+    assert decide(document, ACCOUNT, ["arn:x"], "kms:ScheduleKeyDeletion", context) == "implicit-deny"
     stranger = dict(context, **{"aws:userid": "AROAOTHERROLEID00000:bob"})
-    assert authz.evaluate([document], "kms:PutKeyPolicy", "*", stranger)[0] == "implicit-deny"
+    assert decide(document, ACCOUNT, ["arn:x"], "kms:PutKeyPolicy", stranger) == "implicit-deny"
+    elsewhere = dict(context, **{"kms:CallerAccount": "210987654321"})
+    assert decide(document, ACCOUNT, ["arn:x"], "kms:PutKeyPolicy", elsewhere) == "implicit-deny"
 
 
 def test_kms_key_policy_size_is_checked_by_the_role():
