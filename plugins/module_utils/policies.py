@@ -327,11 +327,13 @@ def _key_statement(sid, account, partition, actions, condition):
 
 
 def _caller_statement(sid, account, actions, caller_user_ids, condition=None):
-    # Principal "*" narrowed to the account (kms:CallerAccount) and the caller (aws:userid), as AWS's
-    # own managed keys' policies name "all principals in the account" with conditions: the key policy
-    # alone grants it, so the caller's IAM policy needs no permission on keys it does not know yet.
+    # Principal "*" narrowed to the account (kms:CallerAccount, and aws:PrincipalAccount, which policy
+    # scanners read as "not public") and the caller (aws:userid), as AWS's own managed keys' policies
+    # name "all principals in the account" with conditions: the key policy alone grants it, so the
+    # caller's IAM policy needs no permission on keys it does not know yet.
     condition = dict(condition or {})
-    condition["StringEquals"] = dict(condition.get("StringEquals", {}), **{"kms:CallerAccount": account})
+    account_only = {"aws:PrincipalAccount": account, "kms:CallerAccount": account}
+    condition["StringEquals"] = dict(condition.get("StringEquals", {}), **account_only)
     condition["StringLike"] = dict(condition.get("StringLike", {}), **{"aws:userid": sorted(set(caller_user_ids))})
     return {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": actions, "Resource": "*",
             "Condition": condition}  # fmt: skip

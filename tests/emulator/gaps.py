@@ -747,7 +747,10 @@ def _check_lockout(response):
     credential = re.search(r"Credential=([^/]+)/", response.headers.get("Authorization", ""))
     if not credential:
         return
-    context = dict(caller_context(credential.group(1)), **{"kms:CallerAccount": response.current_account})
+    account = response.current_account
+    context = dict(
+        caller_context(credential.group(1)), **{"kms:CallerAccount": account, "aws:PrincipalAccount": account}
+    )
     principals = [context["aws:PrincipalArn"]]
     if authz.key_policy_decision(json.loads(policy), response.current_account, principals, "kms:PutKeyPolicy",
                                  context) != "allow":  # fmt: skip

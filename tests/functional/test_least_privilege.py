@@ -273,7 +273,7 @@ def test_the_notebook_roles_identity_policy_allows_decrypt_only_for_the_key_and_
     # resource, and no data key, whatever its IAM policies might allow.
     key_policy = stack["key_policy"]
     role = {"aws:PrincipalArn": "arn:aws:iam::%s:user/lpk-notebook" % harness.ACCOUNT_ID, "aws:userid": "AIDANOTEBOOK",
-            "kms:CallerAccount": harness.ACCOUNT_ID}  # fmt: skip
+            "kms:CallerAccount": harness.ACCOUNT_ID, "aws:PrincipalAccount": harness.ACCOUNT_ID}  # fmt: skip
     by_key = {
         "decrypt through S3": authz.key_policy_decision(key_policy, harness.ACCOUNT_ID, [], "kms:Decrypt", dict(
             role, **via, **{"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::%s" % BUCKET})),

@@ -163,6 +163,7 @@ def test_no_star_action_or_resource(region, name, document):
             if statement["Principal"] != account:
                 assert statement["Principal"] == {"AWS": "*"}, statement["Sid"]
                 assert statement["Condition"]["StringEquals"]["kms:CallerAccount"] == ACCOUNT
+                assert statement["Condition"]["StringEquals"]["aws:PrincipalAccount"] == ACCOUNT
                 assert statement["Condition"]["StringLike"]["aws:userid"] == [CALLER]
             assert statement["Condition"], statement["Sid"]
         return
@@ -412,7 +413,9 @@ def key_statement(sid, actions, condition):
 
 def caller_statement(sid, actions, condition):
     condition = dict(condition)
-    condition["StringEquals"] = dict(condition.get("StringEquals", {}), **{"kms:CallerAccount": ACCOUNT})
+    condition["StringEquals"] = dict(
+        condition.get("StringEquals", {}), **{"aws:PrincipalAccount": ACCOUNT, "kms:CallerAccount": ACCOUNT}
+    )
     condition["StringLike"] = dict(condition.get("StringLike", {}), **{"aws:userid": [CALLER]})
     return {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": actions, "Resource": "*",
             "Condition": condition}  # fmt: skip
@@ -481,14 +484,14 @@ def test_kms_key_policy_lets_the_caller_change_it_later():
 
     document = policies.kms_key_policy(ACCOUNT, "us-east-1", [], [CALLER], ROLE % "aws", BUCKET)
     context = {"aws:userid": "AROAEXAMPLEROLEID000:alice", "aws:PrincipalArn": "arn:aws:iam::123456789012:role/x",
-               "kms:CallerAccount": ACCOUNT}  # fmt: skip
+               "kms:CallerAccount": ACCOUNT, "aws:PrincipalAccount": ACCOUNT}  # fmt: skip
     # By the key policy alone (no IAM policy needed), for the caller's role in this account only.
     decide = authz.key_policy_decision
     assert decide(document, ACCOUNT, ["arn:x"], "kms:PutKeyPolicy", context, identity_allows=False) == "allow"
     assert decide(document, ACCOUNT, ["arn:x"], "kms:ScheduleKeyDeletion", context) == "implicit-deny"
     stranger = dict(context, **{"aws:userid": "AROAOTHERROLEID00000:bob"})
     assert decide(document, ACCOUNT, ["arn:x"], "kms:PutKeyPolicy", stranger) == "implicit-deny"
-    elsewhere = dict(context, **{"kms:CallerAccount": "210987654321"})
+    elsewhere = dict(context, **{"kms:CallerAccount": "210987654321", "aws:PrincipalAccount": "210987654321"})
     assert decide(document, ACCOUNT, ["arn:x"], "kms:PutKeyPolicy", elsewhere) == "implicit-deny"
 
 
