@@ -21,7 +21,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn imp
 # The notebooks of the role's role and of VPC 1's CloudWatch Logs endpoint policy.
 NAMES = ["audit-clean", "audit-igw", "audit-nat", "audit-vgw", "audit-direct", "audit-nosubnet", "audit-allowall",
          "audit-noendpoint", "audit-s3star", "audit-tampered", "audit-public", "audit-imdsv1", "audit-root",
-         "audit-nolcc"]  # fmt: skip
+         "audit-nolcc", "audit-nokey"]  # fmt: skip
 BUCKET = "audit-scripts"
 PUBLIC_BUCKET = "audit-public-scripts"
 PREFIX = "lifecycle-configurations/"
@@ -219,7 +219,10 @@ def main(argv=None):
         )
 
     # --- notebooks: compliant settings, then one difference each ------------------------------------
+    # The stack's customer managed key on every volume but one.
+    key = client("kms").create_key()["KeyMetadata"]["Arn"]
     base = {
+        "KmsKeyId": key,
         "InstanceType": "ml.t3.medium",
         "RoleArn": role,
         "SubnetId": subnets["clean"],
@@ -247,6 +250,7 @@ def main(argv=None):
         "audit-imdsv1": dict(base, InstanceMetadataServiceConfiguration={"MinimumInstanceMetadataServiceVersion": "1"}),
         "audit-root": dict(base, RootAccess="Enabled"),
         "audit-nolcc": {k: v for k, v in base.items() if k != "LifecycleConfigName"},
+        "audit-nokey": {k: v for k, v in base.items() if k != "KmsKeyId"},
     }
     for name, settings in notebooks.items():
         sm.create_notebook_instance(NotebookInstanceName=name, **settings)
