@@ -207,6 +207,7 @@ def dump_state(emulator, keep_times=False):
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
 ID = re.compile(
     r"\b(vpc|subnet|sg|vpce|rtb|pl|eni|igw|nat|rtbassoc|sgr|acl)-[0-9a-f]{8,17}\b|\b(AROA|ANPA|AIDA)[A-Z0-9]{12,}\b"
+    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"  # a KMS key id
 )
 
 
@@ -215,7 +216,9 @@ def normalized(state):
     same stack in two emulators compare equal, and a second resource of a kind still shows."""
     text = TIMESTAMP.sub("<time>", json.dumps(state, sort_keys=True, default=str))
     seen = {}
-    return ID.sub(lambda m: seen.setdefault(m.group(0), "%s-<%d>" % (m.group(1) or m.group(2), len(seen))), text)
+    return ID.sub(
+        lambda m: seen.setdefault(m.group(0), "%s-<%d>" % (m.group(1) or m.group(2) or "key", len(seen))), text
+    )
 
 
 def statuses(emulator):
