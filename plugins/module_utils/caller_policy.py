@@ -23,6 +23,7 @@ __metaclass__ = type
 
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import arn
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.policies import (
+    GRANTS_FOR_AWS_RESOURCES,
     LIMITS,
     VERSION,
     autostop_policy_names,
@@ -348,7 +349,7 @@ def _key_statements(stack, bucket):
             "EncryptTheNotebookVolumesThroughSageMaker",
             ["kms:CreateGrant"],
             key,
-            {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            GRANTS_FOR_AWS_RESOURCES,
         ),
         _statement("DescribeTheKeyForSageMaker", ["kms:DescribeKey"], key),
     ]

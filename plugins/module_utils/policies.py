@@ -259,31 +259,6 @@ def bucket_policy(bucket, endpoint_id, admin_principals, region="us-east-1", cal
 
 
 # --- the stack's KMS key -------------------------------------------------------------------------
-# What a key administrator may do, and no cryptographic operation: administering a key is not
-# using it (AWS KMS Developer Guide, "Default key policy", "Allows key administrators to administer
-# the KMS key", less kms:Create*/Put*'s CreateGrant and the Replicate*/Import* of other key kinds).
-KEY_ADMIN_ACTIONS = [
-    "kms:CancelKeyDeletion",
-    "kms:CreateAlias",
-    "kms:DeleteAlias",
-    "kms:DescribeKey",
-    "kms:DisableKey",
-    "kms:DisableKeyRotation",
-    "kms:EnableKey",
-    "kms:EnableKeyRotation",
-    "kms:GetKeyPolicy",
-    "kms:GetKeyRotationStatus",
-    "kms:ListGrants",
-    "kms:ListKeyPolicies",
-    "kms:ListResourceTags",
-    "kms:PutKeyPolicy",
-    "kms:RevokeGrant",
-    "kms:ScheduleKeyDeletion",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:UpdateAlias",
-    "kms:UpdateKeyDescription",
-]
 # What a run calls on the key it owns (amazon.aws.kms_key: create, reconcile); the deletion only
 # when the teardown is asked for it (the key policy is put with it first, see kms_key_policy).
 KEY_RUN_ACTIONS = [
@@ -302,12 +277,24 @@ KEY_RUN_ACTIONS = [
     "kms:UntagResource",
     "kms:UpdateKeyDescription",
 ]
+# What a key administrator may do: the run's actions and the ones a run never needs, and no
+# cryptographic operation, since administering a key is not using it (AWS KMS Developer Guide,
+# "Default key policy", "Allows key administrators to administer the KMS key", less kms:Create*/Put*'s
+# CreateGrant and the Replicate*/Import* of other key kinds).
+KEY_ADMIN_ACTIONS = sorted(
+    KEY_RUN_ACTIONS
+    + ["kms:DeleteAlias", "kms:DisableKey", "kms:DisableKeyRotation", "kms:RevokeGrant", "kms:ScheduleKeyDeletion",
+       "kms:UpdateAlias"]
+)  # fmt: skip
 # A notebook's volume: whoever calls CreateNotebookInstance or StartNotebookInstance with a key needs
 # kms:DescribeKey and kms:CreateGrant on it (SageMaker Developer Guide, "Amazon SageMaker API
 # Permissions: Actions, Permissions, and Resources Reference", rows CreateNotebookInstance and
 # StartNotebookInstance: "required only if you specify an encryption key"); DeleteNotebookInstance
 # needs kms:DescribeKey.  The notebook's execution role needs nothing on the volume key ("How to use
-# SageMaker AI execution roles", CreateNotebookInstance API: Execution Role Permissions).
+# SageMaker AI execution roles", CreateNotebookInstance API: Execution Role Permissions).  Grants only
+# an AWS service creates on the principal's behalf (kms:GrantIsForAWSResource), never one the
+# principal creates for itself, which would let it decrypt at will.
+GRANTS_FOR_AWS_RESOURCES = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 # Objects under SSE-KMS: S3 asks KMS for a data key on PutObject and to decrypt it on GetObject
 # (Amazon S3 User Guide, "Using server-side encryption with AWS KMS keys (SSE-KMS)", permissions).
 S3_WRITE_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
@@ -339,14 +326,6 @@ def _caller_statement(sid, account, actions, caller_user_ids, condition=None):
             "Condition": condition}  # fmt: skip
 
 
-def _grant_for_volumes(sid, account, partition, who):
-    # kms:GrantIsForAWSResource: only grants an AWS service creates on the principal's behalf, never
-    # one the principal creates for itself (it would let it decrypt at will).
-    return _key_statement(
-        sid, account, partition, ["kms:CreateGrant"], dict(who, Bool={"kms:GrantIsForAWSResource": "true"})
-    )
-
-
 def kms_key_policy(
     account, region, admin_principals, caller_user_ids, role_arn, bucket, notebook_users=(), caller_may_delete=False
 ):
@@ -358,7 +337,8 @@ def kms_key_policy(
       ``bucket_policy``); PutKeyPolicy is among them, so CreateKey's policy lockout safety check passes;
       the caller schedules the key's deletion only with ``caller_may_delete`` (the teardown's consent);
     - the notebooks' volumes: the caller, and ``notebook_users`` (principal ARNs that start stopped
-      notebooks), may describe the key and let SageMaker create the volume's grant (VOLUME);
+      notebooks), may describe the key and let SageMaker create the volume's grant
+      (GRANTS_FOR_AWS_RESOURCES);
     - the script objects: the caller writes and reads, the notebook role (by aws:PrincipalArn) only
       decrypts, both only through S3 in the region (kms:ViaService) and only for the stack's bucket
       (kms:EncryptionContext:aws:s3:arn is the bucket's ARN with an S3 Bucket Key, the object's without:
@@ -386,7 +366,7 @@ def kms_key_policy(
             account,
             ["kms:CreateGrant"],
             caller_user_ids,
-            {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            GRANTS_FOR_AWS_RESOURCES,
         ),
         _caller_statement(
             "TheRunWritesScriptsThroughS3",
@@ -411,6 +391,12 @@ def kms_key_policy(
         users = {"ArnEquals": {"aws:PrincipalArn": sorted(notebook_users)}}
         statements += [
             _key_statement("NotebookUsersDescribeTheKey", account, partition, ["kms:DescribeKey"], users),
-            _grant_for_volumes("NotebookUsersStartNotebooks", account, partition, users),
+            _key_statement(
+                "NotebookUsersStartNotebooks",
+                account,
+                partition,
+                ["kms:CreateGrant"],
+                dict(users, **GRANTS_FOR_AWS_RESOURCES),
+            ),
         ]
     return {"Version": VERSION, "Statement": statements}

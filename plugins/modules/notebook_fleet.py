@@ -158,6 +158,17 @@ EXAMPLES = r"""
     restart: "{{ lcc.restart_required }}"
   register: fleet
 
+- name: New notebooks get the platform's KMS key; existing ones without it are kept, with a warning
+  secure_sagemaker.notebooks.notebook_fleet:
+    notebooks:
+      - name: research-3
+        instance_type: ml.t3.medium
+        role_arn: arn:aws:iam::123456789012:role/notebook-research
+        subnet_id: subnet-0123456789abcdef0
+        security_group_ids: [sg-0123456789abcdef0]
+        kms_key_id: arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
+        kms_key_mismatch: warn
+
 - name: Delete two notebooks at once
   secure_sagemaker.notebooks.notebook_fleet:
     notebooks:

@@ -359,10 +359,14 @@ def _key_check(where, action, key, context=None):
     return Check(action, key.arn, "key", found, key_policy=json.loads(key.policy or "{}"))
 
 
+def _kms_tags(body):
+    return _tags([(t["TagKey"], t.get("TagValue", "")) for t in body.get("Tags") or []])
+
+
 def kms_checks(where, action, body):
     account = {"kms:CallerAccount": where["account"]}
     if action == "kms:CreateKey":
-        tags = _tags([(t["TagKey"], t.get("TagValue", "")) for t in body.get("Tags") or []])
+        tags = _kms_tags(body)
         context = dict(tags, **account, **{
             "kms:KeySpec": body.get("KeySpec") or body.get("CustomerMasterKeySpec") or "SYMMETRIC_DEFAULT",
             "kms:KeyUsage": body.get("KeyUsage") or "ENCRYPT_DECRYPT",
@@ -385,7 +389,7 @@ def kms_checks(where, action, body):
         key = _kms_key(where, body["KeyId"])
         context = {"kms:RequestAlias": body["KeyId"]} if "alias/" in body["KeyId"] else {}
         if action == "kms:TagResource":
-            context.update(_tags([(t["TagKey"], t.get("TagValue", "")) for t in body.get("Tags") or []]))
+            context.update(_kms_tags(body))
         elif action == "kms:UntagResource":
             context["aws:TagKeys"] = list(body.get("TagKeys") or [])
         return [_key_check(where, action, key, context)] if key else []

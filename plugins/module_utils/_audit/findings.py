@@ -151,8 +151,9 @@ FINDINGS = {
         "medium",
         "The ML storage volume is not encrypted with a customer managed KMS key (Security Hub SageMaker.21)",
         "Only replacing the notebook adds a key (KmsKeyId is create-only): copy what /home/ec2-user/SageMaker holds "
-        "to S3, delete the notebook, create it again with KmsKeyId (the isolated_notebook role does this for new "
-        "notebooks), and copy the data back; docs/encryption.md walks through it.",
+        "out of the notebook, delete it, create it again with KmsKeyId (the isolated_notebook role does this for new "
+        "notebooks), and copy the data back; docs/encryption.md walks through it, and through the ways out of an "
+        "isolated notebook.",
     ),
     "bucket-public-access-not-blocked": (
         "high",
