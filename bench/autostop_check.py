@@ -9,6 +9,13 @@ from its folder, bytecode compiled at install; ``--as-script`` measures ``python
 instead); prints the median (and range) of each figure, one line per figure.  Target: at most
 70 ms and 24 MiB with 5 kernels on the dev machine.
 
+Then the idle tick (``--time 1``: Jupyter idle, so the check goes on to the GPU and CPU readings)
+with 5 kernels: on this CPU-only machine (no /dev/nvidia0: no process may be started), and as on a
+GPU instance (a device file and a stand-in ``nvidia-smi`` on PATH printing 0%, so every sample is
+taken, with no pause between samples), printing the processes each tick started.  ``--baseline
+PATH`` measures another autostop.py (e.g. the previous release, from git) in the same series,
+alternating with this one, for the figures that both can produce.
+
 Kernels use a stand-in kernelspec (a sleeping process, left in ``starting``) so that 50 of them fit
 on a small machine: /api/kernels answers with the same fields as for ipykernel.
 
@@ -18,7 +25,7 @@ Python would report this process's size.  Each run is forked from a small launch
 it, and ``python -c pass`` measured the same way gives the floor (and shows how loaded the machine is).
 
     .venv/bin/python -m bench.autostop_check [--runs 15] [--kernels 0 5 50] [--python PATH] [--script PATH]
-                                             [--scheme https|http] [--as-script]
+                                             [--scheme https|http] [--as-script] [--baseline PATH]
 """
 
 import argparse
@@ -154,16 +161,59 @@ def report(label, results, launcher_kib):
         values = [r[key] * scale for r in results]
         extra = f" (launcher {launcher_kib / 1024:.1f} MiB)" if key == "maxrss_kib" else ""
         print(
-            f"{label:<15} {name}_{unit} median={statistics.median(values):.1f} min={min(values):.1f} "
+            f"{label:<24} {name}_{unit} median={statistics.median(values):.1f} min={min(values):.1f} "
             f"max={max(values):.1f}{extra}"
         )
 
 
-def command(args, python, folder):
+def command(args, python, folder, script=None, name="autostop"):
     """(argv after the interpreter, working directory): the installed form unless --as-script."""
+    script = script or args.script
     if args.as_script:
-        return [args.script], None
-    return list(AUTOSTOP_RUN), install_autostop(args.script, Path(folder) / "autostop", python)
+        return [script], None
+    return list(AUTOSTOP_RUN), install_autostop(script, Path(folder) / name, python)
+
+
+# A stand-in nvidia-smi: one line per call in its log, and an idle GPU (so that every sample is taken).
+NVIDIA_SMI = "#!/bin/sh\necho call >>'{calls}'\necho 0\n"
+
+
+def measure_idle_ticks(python, args, server, folder, metadata):
+    """The idle tick with 5 kernels: CPU-only (for each script, alternating) and with a GPU."""
+    server.set_kernels(5)
+    time.sleep(1.5)  # the kernels' last activity older than --time 1
+    scripts = [("current", args.script)] + ([("baseline", args.baseline)] if args.baseline else [])
+    commands = {label: command(args, python, folder, script, "autostop-" + label) for label, script in scripts}
+    common = ["--time", "1", "--dry-run", "--port", str(server.port), "--scheme", args.scheme, "--metadata-file",
+              str(metadata)]  # fmt: skip
+    series = {label: [] for label, _script in scripts}
+    launcher_kib = 0
+    for _round in range(2):  # alternating, so that a drift of the machine hits both alike
+        for label, (run, cwd) in commands.items():
+            results, launcher_kib = measure(python, [*run, *common], args.runs, cwd=cwd)
+            series[label] += results
+    for label, results in series.items():
+        report(f"idle cpu-only [{label}]", results, launcher_kib)
+    if args.baseline:
+        current, baseline = (statistics.median(r["seconds"] for r in series[key]) for key in ("current", "baseline"))
+        print(f"{'idle cpu-only':<24} wall current/baseline={current / baseline:.3f}")
+    gpu = Path(folder) / "gpu"
+    (gpu / "bin").mkdir(parents=True)
+    (gpu / "nvidia0").touch()
+    calls = gpu / "calls"
+    tool = gpu / "bin" / "nvidia-smi"
+    tool.write_text(NVIDIA_SMI.format(calls=calls))
+    tool.chmod(0o755)
+    run, cwd = commands["current"]
+    env = dict(os.environ, PATH=f"{gpu / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
+    for samples in (1, 3):
+        calls.write_text("")
+        argv = [*run, *common, "--gpu-device", str(gpu / "nvidia0"), "--gpu-samples", str(samples),
+                "--gpu-sample-interval", "0"]  # fmt: skip
+        results, launcher_kib = measure(python, argv, args.runs, env=env, cwd=cwd)
+        ticks = args.runs + 2  # with the warm-up runs, which sampled too
+        report(f"idle gpu x{samples}", results, launcher_kib)
+        print(f"{'idle gpu x' + str(samples):<24} processes_per_tick={len(calls.read_text().splitlines()) / ticks:g}")
 
 
 def measure_stop_path(python, args, port, folder):
@@ -205,6 +255,7 @@ def main():
     parser.add_argument("--script", default=str(AUTOSTOP), help="the script to measure (default: files/autostop.py)")
     parser.add_argument("--scheme", choices=("https", "http"), default="https", help="Jupyter scheme (default: https)")
     parser.add_argument("--as-script", action="store_true", help="run `python SCRIPT` instead of the installed form")
+    parser.add_argument("--baseline", help="another autostop.py measured alongside in the idle-tick series")
     args = parser.parse_args()
 
     folder = tempfile.mkdtemp(prefix="autostop-bench-")
@@ -226,9 +277,10 @@ def main():
             argv = [*run, "--time", "3600", "--dry-run", "--port", str(server.port), "--scheme", args.scheme,
                     "--metadata-file", str(metadata)]  # fmt: skip
             results, launcher_kib = measure(python, argv, args.runs, cwd=cwd)
-            report(f"kernels={count:<3}", results, launcher_kib)
+            report(f"busy kernels={count:<3}", results, launcher_kib)
         # The interpreter alone, measured the same way: the floor under the figures above.
         report("python -c pass", *measure(python, ["-c", "pass"], args.runs))
+        measure_idle_ticks(python, args, server, folder, metadata)
         server.set_kernels(0)
         measure_stop_path(python, args, server.port, folder)
     finally:

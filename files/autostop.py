@@ -13,6 +13,13 @@ within --time seconds, or (unless --ignore-connections) any kernel has a client 
 A kernel stuck in ``starting`` is not busy.  With no kernels and no terminals, the server's start
 time stands in for the last activity.  Times are compared in UTC.
 
+Work Jupyter does not see (a training script started with ``nohup`` from a terminal that was then
+closed): once Jupyter is idle, an instance with an NVIDIA GPU (--gpu-device exists) is sampled with
+``nvidia-smi`` --gpu-samples times, and any GPU above --gpu-threshold in any sample keeps it up;
+with --cpu-threshold, CPU use over --cpu-window (from /proc/stat) counts the same way.  A GPU or
+CPU reading that fails is logged and the decision is made as without it.  An instance without the
+GPU device starts no process: the busy tick and the CPU-only tick cost what they cost without GPUs.
+
 Must run on Python 3.7+ with the standard library only; boto3 is imported only to stop.  The
 on-start script runs it as ``python -E -s -S -m autostop`` from its folder, from bytecode compiled
 (checked against the source's hash) at install: no site-packages and no compiling on each tick.
@@ -23,9 +30,10 @@ import os
 import re
 import socket
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 DEFAULT_METADATA_FILE = "/opt/ml/metadata/resource-metadata.json"
 TOKEN_ENV = "JUPYTER_TOKEN"
@@ -42,6 +50,19 @@ EXIT_STOP_FAILED = 3
 STOP_STATUSES = ("InService", "PendingMaintenance")
 # Maintenance in progress: SageMaker is at work on the instance; not stopped, the next check decides.
 MAINTENANCE_STATUSES = ("InMaintenance",)
+
+# The first NVIDIA device node the driver creates (one /dev/nvidiaN per GPU, plus /dev/nvidiactl):
+# its presence is what tells a GPU instance from a CPU-only one without starting any process.
+DEFAULT_GPU_DEVICE = "/dev/nvidia0"
+# utilization.gpu: "percent of time over the past sample period during which one or more kernels was
+# executing on the GPU"; the period is 1/6 s to 1 s depending on the product (NVIDIA, NVML API
+# reference, nvmlUtilization_t, which nvidia-smi reports).  One line per GPU, in nvidia-smi's order;
+# a GPU that cannot report it prints [N/A] or [Not Supported] (MIG mode, some models) instead.
+NVIDIA_SMI = "nvidia-smi"
+NVIDIA_SMI_QUERY = ("--query-gpu=utilization.gpu", "--format=csv,noheader,nounits")
+# /proc/stat's first line (proc(5)): "cpu user nice system idle iowait irq softirq steal guest
+# guest_nice" in USER_HZ ticks, summed over all CPUs; guest time is already counted in user and nice.
+PROC_STAT = "/proc/stat"
 
 # Jupyter writes UTC with "Z" and omits the fraction when it is zero; Python 3.7's fromisoformat
 # accepts neither "Z" nor every fraction length, so parse by hand.
@@ -316,6 +337,147 @@ def _server_time(server, key):
     return parse_time(server[key])
 
 
+class ReadingError(Exception):
+    """A GPU or CPU reading failed: logged, and the decision is made without it."""
+
+
+def find_command(name, search_path=None):
+    """The executable ``name`` on PATH, or None (by hand: shutil's imports would cost every tick)."""
+    if "/" in name:
+        return name if os.path.isfile(name) and os.access(name, os.X_OK) else None
+    search_path = os.environ.get("PATH", os.defpath) if search_path is None else search_path
+    for folder in search_path.split(os.pathsep):
+        candidate = os.path.join(folder or ".", name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def parse_gpu_utilization(text):
+    """nvidia-smi's utilization.gpu lines -> ([(gpu, percent)], [(gpu, what it printed instead)])."""
+    readable, unreadable = [], []
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for gpu, line in enumerate(lines):
+        try:
+            value = float(line)
+        except ValueError:
+            unreadable.append((gpu, line[:40]))
+            continue
+        if not 0 <= value <= 100:
+            unreadable.append((gpu, line[:40]))
+            continue
+        readable.append((gpu, value))
+    return readable, unreadable
+
+
+def sample_gpus(command, timeout):
+    """One nvidia-smi run (the one process a sample costs): parse_gpu_utilization of its output."""
+    import subprocess  # pylint: disable=import-outside-toplevel  # GPU instances only: it costs a CPU-only tick
+
+    try:
+        result = subprocess.run(
+            [command, *NVIDIA_SMI_QUERY], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, timeout=timeout, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired as exc:
+        raise ReadingError("%s gave no answer within %d s" % (command, timeout)) from exc
+    except OSError as exc:
+        raise ReadingError("cannot run %s: %s" % (command, exc.strerror or exc)) from exc
+    output = result.stdout.decode("utf-8", "replace")
+    if result.returncode != 0:
+        said = (result.stderr.decode("utf-8", "replace").strip() or output.strip()).splitlines()
+        detail = ": " + said[0][:160] if said else ""
+        raise ReadingError("%s exited with status %d%s" % (command, result.returncode, detail))
+    readable, unreadable = parse_gpu_utilization(output)
+    if not readable:
+        printed = ", ".join(text for _gpu, text in unreadable) or "no lines"
+        raise ReadingError("%s reported no utilization (%s)" % (command, printed))
+    return readable, unreadable
+
+
+def _percent(value):
+    return "%g%%" % value
+
+
+def check_gpus(threshold, samples, interval, timeout, sample=None, sleep=time.sleep):
+    """Sample every GPU up to ``samples`` times, ``interval`` seconds apart: busy at the first sample in
+    which any GPU is above ``threshold`` (a short dip in one sample does not make the instance idle).
+    Returns (busy, text); raises ReadingError when it cannot tell."""
+    command = find_command(NVIDIA_SMI)
+    if command is None:
+        raise ReadingError("%s not found on PATH (%s)" % (NVIDIA_SMI, os.environ.get("PATH", os.defpath)))
+    sample = sample_gpus if sample is None else sample
+    peak, gpus, unreadable = 0.0, 0, []
+    for number in range(1, samples + 1):
+        if number > 1:
+            sleep(interval)
+        readable, unreadable = sample(command, timeout)
+        gpu, value = max(readable, key=lambda item: item[1])
+        if value > threshold:
+            above = (gpu, _percent(value), _percent(threshold), number, samples)
+            return True, "GPU %d at %s, above %s (sample %d of %d)" % above
+        peak, gpus = max(peak, value), len(readable)
+    text = "%d GPU(s) at most %s in %d sample(s) %g s apart (threshold %s)" % (
+        gpus,
+        _percent(peak),
+        samples,
+        interval,
+        _percent(threshold),
+    )
+    if unreadable:
+        text += "; unreadable: %s" % ", ".join("GPU %d %s" % item for item in unreadable)
+    return False, text
+
+
+def read_cpu_times(path=PROC_STAT):
+    """(busy, total) ticks of all CPUs from /proc/stat; steal time (another guest's) is not busy."""
+    try:
+        with open(path) as handle:
+            fields = handle.readline().split()
+        if len(fields) < 9 or fields[0] != "cpu":
+            raise ValueError("first line is not the cpu total")
+        user, nice, system, idle, iowait, irq, softirq, steal = (int(field) for field in fields[1:9])
+    except (OSError, ValueError) as exc:
+        raise ReadingError("cannot read CPU times from %s: %s" % (path, exc)) from exc
+    busy = user + nice + system + irq + softirq
+    return busy, busy + idle + iowait + steal
+
+
+def check_cpu(threshold, window, read=read_cpu_times, sleep=time.sleep):
+    """CPU use of the whole instance over ``window`` seconds: (busy, text)."""
+    busy_before, total_before = read()
+    sleep(window)
+    busy_after, total_after = read()
+    if total_after <= total_before:
+        raise ReadingError("no CPU time passed in %g s" % window)
+    used = round(100.0 * (busy_after - busy_before) / (total_after - total_before), 1)
+    above = used > threshold
+    relation = "above" if above else "at or below"
+    return above, "CPU at %s over %g s, %s %s" % (_percent(used), window, relation, _percent(threshold))
+
+
+def other_activity(args):
+    """Work Jupyter cannot see, once it is idle: (busy reason or None, notes for the log line)."""
+    readings = []  # (what a failed reading means, the reading), GPU first: the usual reason to stay up
+    if not args.no_gpu and os.path.exists(args.gpu_device):
+        gpu = (args.gpu_threshold, args.gpu_samples, args.gpu_sample_interval, args.timeout)
+        readings.append(("GPU not checked, deciding as without GPUs", lambda: check_gpus(*gpu)))
+    if args.cpu_threshold is not None:
+        cpu = (args.cpu_threshold, args.cpu_window)
+        readings.append(("CPU not checked, deciding without it", lambda: check_cpu(*cpu)))
+    notes = []
+    for failed, read in readings:
+        try:
+            busy, text = read()
+        except ReadingError as exc:
+            notes.append("%s: %s" % (failed, exc))
+            continue
+        if busy:
+            return text, notes
+        notes.append(text)
+    return None, notes
+
+
 def stop_due(name, status):
     """Whether an idle instance in SageMaker ``status`` is stopped, and why not: (due, message)."""
     if status in STOP_STATUSES:
@@ -389,24 +551,28 @@ class UsageError(ValueError):
     """A bad option value (argparse reports it as a usage error)."""
 
 
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise UsageError("must be a whole number of seconds greater than 0, got %r" % text)
-    return value
+def ranged(kind, low, high, rule):
+    """An option converter: ``kind(text)`` within [low, high], else a UsageError stating ``rule``."""
+
+    def convert(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:  # NaN fails the comparison too
+            raise UsageError("must be %s, got %r" % (rule, text))
+        return value
+
+    convert.__name__ = kind.__name__
+    return convert
 
 
-def port_number(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 0 < value < 65536:
-        raise UsageError("must be a port number 1-65535, got %r" % text)
-    return value
+positive_int = ranged(int, 1, float("inf"), "a whole number of seconds greater than 0")
+port_number = ranged(int, 1, 65535, "a port number 1-65535")
+percent = ranged(float, 0, 100, "a percentage 0-100")
+sample_count = ranged(int, 1, 10, "a whole number 1-10")
+short_seconds = ranged(float, 0, 60, "0-60 seconds")
+window_seconds = ranged(float, 0.1, 60, "0.1-60 seconds")
 
 
 def scheme_name(text):
@@ -436,6 +602,21 @@ OPTIONS = (
      "boto3 chooses)"),
     ("--timeout", positive_int, 10, "SECONDS", "timeout of each Jupyter and SageMaker request (default: 10)"),
     ("--log-file", str, None, None, "append log lines to this file (default: standard output)"),
+    ("--gpu-threshold", percent, 5.0, "PERCENT",
+     "a GPU whose utilization (nvidia-smi utilization.gpu) is above this keeps the instance up (default: 5)"),
+    ("--gpu-samples", sample_count, 3, "N",
+     "GPU samples per check, 1-10; any one above the threshold means busy, so a short dip is not idleness "
+     "(default: 3)"),
+    ("--gpu-sample-interval", short_seconds, 1.0, "SECONDS",
+     "pause between GPU samples, 0-60 (default: 1, about the period each utilization reading covers)"),
+    ("--gpu-device", str, DEFAULT_GPU_DEVICE, "PATH",
+     "GPUs are sampled, one nvidia-smi process per sample, only when this device exists; an instance without it "
+     "starts no process (default: %s)" % DEFAULT_GPU_DEVICE),
+    ("--no-gpu", "flag", False, None, "never sample GPUs"),
+    ("--cpu-threshold", percent, None, "PERCENT",
+     "CPU use above this share of all CPUs, measured from /proc/stat over --cpu-window, keeps the instance up "
+     "(default: CPU use is not counted)"),
+    ("--cpu-window", window_seconds, 2.0, "SECONDS", "how long CPU use is measured, 0.1-60 (default: 2)"),
 )  # fmt: skip
 REQUIRED = ("--time",)
 
@@ -503,7 +684,10 @@ def build_parser():
         epilog=(
             "Idle means: no kernel busy, no kernel or terminal active within --time seconds, no client connected to a "
             "kernel (unless --ignore-connections); with nothing open, the server's start time counts as the last "
-            "activity. Exit status: 0 decided (busy, stopped, dry run, or neither InService nor PendingMaintenance); "
+            "activity. Once Jupyter is idle, a GPU above --gpu-threshold in any of --gpu-samples samples (when "
+            "--gpu-device exists) or, with --cpu-threshold, CPU use over --cpu-window keeps the instance up; a GPU or "
+            "CPU reading that fails (nvidia-smi missing or failing) is logged and the decision is made without it. "
+            "Exit status: 0 decided (busy, stopped, dry run, or neither InService nor PendingMaintenance); "
             "1 the state could not be read (nothing stopped); 2 usage error; 3 the stop failed."
         ),
     )
@@ -545,6 +729,12 @@ def run(args, log):
     if not idle:
         log("busy: %s [%s]" % (reason, counts))
         return EXIT_OK
+    # Only now, and only on an instance with a GPU device or a CPU threshold: a busy tick stays cheap.
+    busy, notes = other_activity(args)
+    if busy:
+        log("busy: %s; Jupyter %s [%s]" % (busy, reason, counts))
+        return EXIT_OK
+    reason = "; ".join([reason] + notes)
     if args.dry_run:
         log("idle: %s [%s] -> would stop %s (dry run)" % (reason, counts, name))
         return EXIT_OK

@@ -22,16 +22,18 @@ fi
 # ansible-playbook playbooks/site.yml from the checkout finds the collection through ansible.cfg.
 tools/link_checkout.sh
 
-# The on-start lifecycle script is checked with ShellCheck (also by the ansible-test sanity test).
-if ! command -v shellcheck >/dev/null 2>&1; then
+# Debian tools the tests use: ShellCheck checks the on-start lifecycle script (the ansible-test sanity
+# test too); strace proves that autostop's tick on a CPU-only notebook starts no process.
+for tool in shellcheck strace; do
+    command -v "$tool" >/dev/null 2>&1 && continue
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-        echo "bootstrap: installing shellcheck"
-        (apt-get install -y -qq shellcheck >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq shellcheck >/dev/null; })
+        echo "bootstrap: installing $tool"
+        (apt-get install -y -qq "$tool" >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq "$tool" >/dev/null; })
     else
-        echo "bootstrap: shellcheck is missing; install it (Debian package 'shellcheck')" >&2
+        echo "bootstrap: $tool is missing; install it (Debian package '$tool')" >&2
         exit 1
     fi
-fi
+done
 
 # ansible-test downloads get-pip from a host that is unreachable offline; it reads a cached copy first.
 pip_version=$("$VENV/bin/python" -c 'from ansible_test._internal.python_requirements import get_venv_packages as g; from types import SimpleNamespace as N; print(g(N(version="3.11"))["pip"])')

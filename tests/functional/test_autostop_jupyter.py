@@ -3,12 +3,14 @@
 """files/autostop.py as a process against real Jupyter servers and a SageMaker emulator.
 
 Each test holds one InService notebook in the emulator, brings a real ``jupyter server`` into a
-state (idle, busy kernel, terminal, open connection, down ...), runs autostop.py once and checks
-the notebook's status in the emulator afterwards.
+state (idle, busy kernel, terminal, open connection, down ...), and for GPU instances a stand-in
+``nvidia-smi`` into one too, runs autostop.py once and checks the notebook's status in the emulator
+afterwards.
 """
 
 import importlib.util
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -48,9 +50,9 @@ def status_of(sagemaker, name):
 def check(autostop_runner, emulator, notebook):
     """Run autostop.py once against a server: returns (exit status, log, notebook status after)."""
 
-    def run(server, *extra, env_token=None, limit=LIMIT):
+    def run(server, *extra, env_token=None, limit=LIMIT, path="/usr/bin:/bin"):
         env = dict(emulator.env())
-        env["PATH"] = "/usr/bin:/bin"
+        env["PATH"] = path
         if env_token:
             env["JUPYTER_TOKEN"] = env_token
         args = [
@@ -252,3 +254,177 @@ def test_autostop_as_a_plain_script_stops_too(jupyter, emulator, notebook):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "stop requested for autostop-test" in result.stdout
     assert status_of(notebook["sagemaker"], notebook["name"]) in STOPPED
+
+
+# --- work Jupyter does not see: GPUs (a stand-in nvidia-smi) and CPU -------------------------------
+
+NVIDIA_SMI_QUERY = "--query-gpu=utilization.gpu --format=csv,noheader,nounits"
+# What nvidia-smi prints, with status 9, when it cannot reach the driver (reported in NVIDIA's
+# forums and many bug threads; the status is not documented by NVIDIA).
+DRIVER_FAILURE = (
+    "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. "
+    "Make sure that the latest NVIDIA driver is installed and running."
+)
+STAND_IN = """#!/bin/sh
+# Stand-in nvidia-smi: records its arguments, then prints line N of {samples} on its N-th call (the last
+# line once they run out), one GPU per comma-separated value; FAIL fails as nvidia-smi does without a driver.
+printf '%s\\n' "$*" >>{calls}
+n=$(wc -l <{calls})
+line=$(sed -n "${{n}}p" {samples})
+[ -n "$line" ] || line=$(tail -n 1 {samples})
+case $line in
+    FAIL) echo "{failure}" >&2; exit 9 ;;
+esac
+printf '%s\\n' "$line" | tr ',' '\\n'
+"""
+
+
+@pytest.fixture
+def gpu(tmp_path):
+    """A GPU instance as autostop.py sees it: a device file and a stand-in nvidia-smi on PATH.
+
+    ``gpu.set(["90", "2"])`` chooses what each call prints; ``gpu.calls()`` lists the calls' arguments."""
+    folder = tmp_path / "gpu"
+    (folder / "bin").mkdir(parents=True)
+    device, samples, calls = folder / "nvidia0", folder / "samples", folder / "calls"
+    device.touch()
+    tool = folder / "bin" / "nvidia-smi"
+    tool.write_text(STAND_IN.format(samples=samples, calls=calls, failure=DRIVER_FAILURE))
+    tool.chmod(0o755)
+
+    class Gpu:
+        path = f"{folder / 'bin'}:/usr/bin:/bin"
+        args = ("--gpu-device", str(device), "--gpu-sample-interval", "0.2")
+
+        @staticmethod
+        def set(lines):
+            samples.write_text("".join(line + "\n" for line in lines))
+
+        @staticmethod
+        def calls():
+            return calls.read_text().splitlines() if calls.exists() else []
+
+    return Gpu
+
+
+@pytest.fixture
+def gpu_tick(jupyter, check, gpu):
+    """One check of an idle Jupyter on a GPU instance whose nvidia-smi prints ``samples``: (log, status)."""
+
+    def run(samples, *extra):
+        server = jupyter()
+        wait_until_old(server)
+        gpu.set(samples)
+        code, log, status = check(server, *gpu.args, *extra, path=gpu.path)
+        assert code == 0, log
+        return log, status
+
+    return run
+
+
+def test_autostop_busy_gpu_without_a_busy_kernel_is_not_stopped(gpu_tick, gpu):
+    """A training script from a closed terminal: Jupyter idle, the GPU at work."""
+    log, status = gpu_tick(["97"])
+    assert status == "InService", log
+    assert "busy: GPU 0 at 97%, above 5% (sample 1 of 3); Jupyter idle for" in log
+    assert gpu.calls() == [NVIDIA_SMI_QUERY]  # busy at the first sample: no more processes
+
+
+def test_autostop_idle_gpus_and_idle_jupyter_are_stopped(gpu_tick, gpu):
+    log, status = gpu_tick(["0,1", "3,0", "5,2"])  # two GPUs, never above 5%
+    assert status in STOPPED, log
+    assert "; 2 GPU(s) at most 5% in 3 sample(s) 0.2 s apart (threshold 5%)" in log
+    assert "stop requested for autostop-test" in log
+    assert gpu.calls() == [NVIDIA_SMI_QUERY] * 3  # one short-lived process per sample
+
+
+def test_autostop_a_dip_in_one_gpu_sample_does_not_stop(gpu_tick, gpu):
+    log, status = gpu_tick(["1", "88"])  # between two batches, then at work again
+    assert status == "InService", log
+    assert "busy: GPU 0 at 88%, above 5% (sample 2 of 3)" in log
+    assert len(gpu.calls()) == 2
+
+
+def test_autostop_gpu_threshold_is_an_option(gpu_tick):
+    log, status = gpu_tick(["40"], "--gpu-threshold", "50", "--gpu-samples", "2")
+    assert status in STOPPED, log
+    assert "1 GPU(s) at most 40% in 2 sample(s)" in log and "(threshold 50%)" in log
+
+
+def test_autostop_failing_nvidia_smi_is_logged_and_the_check_falls_back(gpu_tick, gpu):
+    log, status = gpu_tick(["FAIL"])
+    assert status in STOPPED, log
+    assert f"GPU not checked, deciding as without GPUs: {gpu.path.split(':')[0]}/nvidia-smi exited with status 9: " \
+           f"{DRIVER_FAILURE}" in log  # fmt: skip
+    assert len(gpu.calls()) == 1  # no second try within the tick: the next tick samples afresh
+
+
+def test_autostop_missing_nvidia_smi_is_logged_and_the_check_falls_back(jupyter, check, gpu, tmp_path):
+    server = jupyter()
+    wait_until_old(server)
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    code, log, status = check(server, *gpu.args, path=str(empty))  # the device, but no nvidia-smi on PATH
+    assert code == 0, log
+    assert status in STOPPED, log
+    assert f"GPU not checked, deciding as without GPUs: nvidia-smi not found on PATH ({empty})" in log
+
+
+def test_autostop_gpu_is_not_sampled_while_jupyter_is_busy(jupyter, check, gpu):
+    server = jupyter()
+    server.start_terminal()
+    gpu.set(["0"])
+    code, log, status = check(server, *gpu.args, path=gpu.path)
+    assert code == 0, log
+    assert status == "InService" and "busy: terminal" in log
+    assert gpu.calls() == []
+
+
+def test_autostop_cpu_only_tick_starts_no_process(jupyter, emulator, notebook, gpu, tmp_path):
+    """An idle tick of a CPU-only notebook, as the timer runs it, traced by strace: the interpreter's
+    own execve and nothing else (no fork, clone or exec), although nvidia-smi is on PATH."""
+    strace = shutil.which("strace")
+    assert strace, "strace (Debian package, installed by tools/bootstrap.sh) is required"
+    server = jupyter()
+    wait_until_old(server)
+    gpu.set(["99"])  # were it sampled, it would say busy
+    folder = harness.install_autostop(AUTOSTOP, tmp_path / "autostop")
+    trace = tmp_path / "trace"
+    result = subprocess.run(
+        [strace, "-f", "-qq", "-e", "trace=process", "-o", str(trace), sys.executable, "-X", "importtime",
+         *harness.AUTOSTOP_RUN, "--time", str(LIMIT), "--port", str(server.port), "--metadata-file",
+         notebook["metadata"], "--gpu-device", str(tmp_path / "no-such-device"), "--dry-run"],
+        cwd=folder, env=dict(emulator.env(), PATH=gpu.path), capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "-> would stop autostop-test (dry run)" in result.stdout
+    calls = [line.split(None, 1)[1] for line in trace.read_text().splitlines() if "(" in line]
+    started = [call for call in calls if call.startswith(("execve", "fork", "vfork", "clone"))]
+    assert len(started) == 1 and started[0].startswith(f'execve("{sys.executable}"'), started
+    assert gpu.calls() == []
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert {"socket", "json"} <= imported and not {"subprocess", "shutil"} & imported  # what sampling would load
+
+
+def test_autostop_cpu_busy_without_jupyter_activity_is_not_stopped(jupyter, check):
+    server = jupyter()
+    wait_until_old(server)
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])  # a CPU-bound job, one core
+    try:
+        code, log, status = check(server, "--cpu-threshold", "10", "--cpu-window", "1")
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert code == 0, log
+    assert status == "InService", log
+    assert "busy: CPU at " in log and "over 1 s, above 10%; Jupyter idle for" in log
+
+
+def test_autostop_cpu_at_or_below_the_threshold_is_stopped(jupyter, check):
+    server = jupyter()
+    wait_until_old(server)
+    code, log, status = check(server, "--cpu-threshold", "100", "--cpu-window", "0.5")
+    assert code == 0, log
+    assert status in STOPPED, log
+    assert "over 0.5 s, at or below 100%" in log

@@ -84,10 +84,11 @@ case $1 in
 esac
 """,
     # A Python stand-in: answers the probe (import boto3) with the status the test chose, and hands
-    # the bytecode compilation to the real Python so that the installed copy is really compiled.
+    # the bytecode compilation and the trial parse of the options to the real Python, so that the
+    # installed copy is really compiled and really parses them.
     "python": """#!/bin/bash
 printf '%s %s\\n' "$0" "$*" >>"$SANDBOX/calls/python"
-if [[ $* == *py_compile* ]]; then exec "$SANDBOX_REAL_PYTHON" "$@"; fi
+if [[ $* == *py_compile* || $* == *"-m autostop"* ]]; then exec "$SANDBOX_REAL_PYTHON" "$@"; fi
 exit "${SANDBOX_PYTHON_STATUS:-0}"
 """,
 }
@@ -230,6 +231,8 @@ def test_on_start_values_are_quoted_and_validated(tmp_path):
         ({"sagemaker_endpoint_url": "https://x/%s y"}, "sagemaker_endpoint_url is not a plain URL"),
         ({"s3_endpoint_url": "http://s3.eu-west-3.amazonaws.com"}, "s3_endpoint_url is not a plain https URL"),
         ({"autostop_log": "relative.log"}, "autostop_log must be an absolute path"),
+        ({"autostop_gpu_threshold": "5 --dry-run"}, "GPU and CPU settings must be plain numbers, got '5 --dry-run'"),
+        ({"autostop_cpu_window": "-1"}, "GPU and CPU settings must be plain numbers, got '-1'"),
     ]:
         result = sandbox.run(render(**overrides))
         assert result.returncode == 1, (overrides, result.stdout, result.stderr)
@@ -284,6 +287,7 @@ def test_on_start_systemd_path_installs_the_verified_script_and_a_timer(tmp_path
     assert exec_start(sandbox) == [
         str(sandbox.root / JSE), "-E", "-s", "-S", "-m", "autostop", "--time", "3600",
         "--log-file", "/var/log/autostop.log", "--endpoint-url", "https://api.sagemaker.eu-west-3.amazonaws.com",
+        "--gpu-threshold", "5", "--gpu-samples", "3", "--gpu-sample-interval", "1",
     ]  # fmt: skip
     assert "Type=oneshot" in sandbox.unit("service")
     assert f"WorkingDirectory={sandbox.installed.parent}\n" in sandbox.unit("service")  # where -m finds it
@@ -321,6 +325,7 @@ def test_on_start_cron_path_keeps_exactly_one_entry(tmp_path):
         f"*/5 * * * * cd {sandbox.installed.parent} && {python3} -E -s -S -m autostop --time 3600 "
         "--log-file /var/log/autostop.log "
         "--endpoint-url https://api.sagemaker.eu-west-3.amazonaws.com --ignore-connections "
+        "--gpu-threshold 5 --gpu-samples 3 --gpu-sample-interval 1 "
         "# secure_sagemaker.notebooks autostop",
     ]
     assert sandbox.calls("crontab") == ["-l", "-", "-l", "-"]
@@ -393,14 +398,52 @@ def test_on_start_python_choice(tmp_path):
         str(sandbox.root / JSE),
         str(sandbox.bin / "python3"),
         str(sandbox.bin / "python3"),  # the chosen one compiles the installed copy
+        str(sandbox.bin / "python3"),  # and parses the scheduled options once
     ]
-    assert "py_compile" in sandbox.calls("python")[-1]
+    assert "py_compile" in sandbox.calls("python")[-2]
+    assert " -m autostop --time 3600 " in sandbox.calls("python")[-1]
     # No usable Python at all: the start fails and says why.
     sandbox = Sandbox(tmp_path / "b", systemd=True, python3=False)
     result = sandbox.run(render())
     assert result.returncode == 1
     assert "no Python 3.7+ with boto3 found" in result.stdout
     assert sandbox.calls("aws") == []
+
+
+@pytest.mark.parametrize(
+    "overrides, scheduled",
+    [
+        ({}, "--gpu-threshold 5 --gpu-samples 3 --gpu-sample-interval 1"),
+        ({"autostop_gpu": False, "autostop_cpu_threshold": 20, "autostop_cpu_window": 0.5},
+         "--no-gpu --cpu-threshold 20 --cpu-window 0.5"),
+        ({"autostop_gpu_threshold": 2.5, "autostop_gpu_samples": 5, "autostop_gpu_sample_interval": 0.5,
+          "autostop_cpu_threshold": 0.0}, "--gpu-threshold 2.5 --gpu-samples 5 --gpu-sample-interval 0.5"),
+    ],
+    ids=["defaults", "cpu-only", "gpu-tuned"],
+)  # fmt: skip
+def test_on_start_schedules_the_gpu_and_cpu_settings(tmp_path, overrides, scheduled):
+    sandbox = Sandbox(tmp_path, systemd=True)
+    result = sandbox.run(render(**overrides))
+    assert result.returncode == 0, result.stdout + result.stderr
+    command = " ".join(exec_start(sandbox))
+    assert command.endswith(" " + scheduled), command
+    assert ("--cpu-threshold" in command) == ("cpu-threshold" in scheduled)
+
+
+@pytest.mark.parametrize(
+    "overrides, refused",
+    [({"autostop_gpu_samples": 11}, "--gpu-samples 11"), ({"autostop_gpu_threshold": 101}, "--gpu-threshold 101"),
+     ({"autostop_cpu_threshold": 5, "autostop_cpu_window": 0.01}, "--cpu-window 0.01")],
+    ids=["samples", "threshold", "window"],
+)  # fmt: skip
+def test_on_start_refuses_settings_autostop_would_refuse_on_every_check(tmp_path, overrides, refused):
+    """A value out of autostop.py's range fails the start, before anything is scheduled."""
+    sandbox = Sandbox(tmp_path, systemd=True)
+    result = sandbox.run(render(**overrides))
+    assert result.returncode == 1
+    assert "autostop.py refuses its options:" in result.stdout and refused in result.stdout
+    assert "error: argument " + refused.split()[0] in result.stderr  # argparse names the option and the rule
+    assert sandbox.calls("systemctl") == [] and not (sandbox.root / "etc/systemd/system").exists()
 
 
 def test_on_start_neither_systemd_nor_cron(tmp_path):

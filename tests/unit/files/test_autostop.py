@@ -327,6 +327,15 @@ def test_help_explains_every_option(capsys):
         "--endpoint-url",
         "--token",
         "JUPYTER_TOKEN",
+        "--gpu-threshold",
+        "--gpu-samples",
+        "--gpu-sample-interval",
+        "--gpu-device",
+        "/dev/nvidia0",
+        "--no-gpu",
+        "--cpu-threshold",
+        "--cpu-window",
+        "nvidia-smi",
         "Exit status",
     ):
         assert option in text
@@ -448,6 +457,9 @@ def test_script_is_executable_with_env_python_shebang():
          "--ignore-connections", "--host", "127.0.0.1", "--token", "t", "--region", "eu-west-3", "--timeout", "5",
          "--metadata-file", "/tmp/m.json"],
         ["--port", "1", "--time", "1", "--time", "2"],  # the last one wins, as in argparse
+        ["--time", "60", "--gpu-threshold", "2.5", "--gpu-samples", "5", "--gpu-sample-interval=0",
+         "--gpu-device", "/dev/nvidia3", "--cpu-threshold", "25", "--cpu-window", "0.5"],
+        ["--time", "60", "--no-gpu", "--log-file", "/var/log/autostop.log"],
     ],
 )  # fmt: skip
 def test_fast_parser_agrees_with_argparse(argv):
@@ -579,3 +591,256 @@ def test_token_with_control_characters_is_refused_without_echo():
     with pytest.raises(autostop.CheckError) as error:
         autostop.JupyterClient("localhost", 8443, "https", token="abc\r\nX-Evil: 1")
     assert "abc" not in str(error.value)
+
+
+# --- work Jupyter does not see: GPU samples and CPU use ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, readable, unreadable",
+    [
+        ("0\n", [(0, 0.0)], []),
+        ("97\n3\n", [(0, 97.0), (1, 3.0)], []),
+        (" 12 \n\n[N/A]\n", [(0, 12.0)], [(1, "[N/A]")]),  # MIG mode
+        ("[Not Supported]\n", [], [(0, "[Not Supported]")]),  # older drivers
+        ("101\n-1\n", [], [(0, "101"), (1, "-1")]),
+        ("", [], []),
+    ],
+)
+def test_parse_gpu_utilization(text, readable, unreadable):
+    assert autostop.parse_gpu_utilization(text) == (readable, unreadable)
+
+
+class Samples:
+    """Stands in for sample_gpus: each call returns the next sample (or raises it)."""
+
+    def __init__(self, *samples):
+        self.samples, self.calls, self.pauses = list(samples), 0, []
+
+    def __call__(self, command, timeout):
+        self.calls += 1
+        sample = self.samples.pop(0)
+        if isinstance(sample, Exception):
+            raise sample
+        return autostop.parse_gpu_utilization(sample)
+
+    def sleep(self, seconds):
+        self.pauses.append(seconds)
+
+
+@pytest.fixture
+def nvidia_smi_on_path(tmp_path, monkeypatch):
+    tool = tmp_path / "nvidia-smi"
+    tool.write_text("#!/bin/sh\nexit 0\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    return str(tool)
+
+
+def check_gpus(samples, threshold=5, count=3):
+    return autostop.check_gpus(threshold, count, 1.5, 10, sample=samples, sleep=samples.sleep)
+
+
+def test_check_gpus_busy_at_the_first_sample_above_the_threshold(nvidia_smi_on_path):
+    samples = Samples("2\n40\n", "0\n0\n")
+    assert check_gpus(samples) == (True, "GPU 1 at 40%, above 5% (sample 1 of 3)")
+    assert samples.calls == 1 and samples.pauses == []
+
+
+def test_check_gpus_a_dip_in_one_sample_is_not_idleness(nvidia_smi_on_path):
+    samples = Samples("1\n", "0\n", "60\n")
+    assert check_gpus(samples) == (True, "GPU 0 at 60%, above 5% (sample 3 of 3)")
+    assert samples.pauses == [1.5, 1.5]
+
+
+def test_check_gpus_idle_when_no_sample_is_above_the_threshold(nvidia_smi_on_path):
+    samples = Samples("5\n0\n", "1\n2\n", "0\n[N/A]\n")
+    busy, text = check_gpus(samples)
+    assert busy is False
+    assert text == "1 GPU(s) at most 5% in 3 sample(s) 1.5 s apart (threshold 5%); unreadable: GPU 1 [N/A]"
+
+
+def test_check_gpus_threshold_zero_counts_any_use(nvidia_smi_on_path):
+    assert check_gpus(Samples("1\n"), threshold=0)[0] is True
+    assert check_gpus(Samples("0\n"), threshold=0, count=1)[0] is False
+
+
+def test_sample_gpus_without_a_readable_gpu_cannot_tell(nvidia_smi_on_path):
+    with open(nvidia_smi_on_path, "w") as handle:
+        handle.write("#!/bin/sh\necho '[Not Supported]'\n")
+    with pytest.raises(autostop.ReadingError, match=r"reported no utilization \(\[Not Supported\]\)"):
+        autostop.sample_gpus(nvidia_smi_on_path, 10)
+
+
+def test_check_gpus_a_failing_sample_is_a_reading_error(nvidia_smi_on_path):
+    samples = Samples("0\n", autostop.ReadingError("nvidia-smi exited with status 9"))
+    with pytest.raises(autostop.ReadingError, match="status 9"):
+        check_gpus(samples)
+
+
+def test_check_gpus_without_nvidia_smi_on_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    samples = Samples("90\n")
+    with pytest.raises(autostop.ReadingError, match=r"nvidia-smi not found on PATH \(" + str(tmp_path)):
+        check_gpus(samples)
+    assert samples.calls == 0
+
+
+def test_sample_gpus_runs_the_documented_query(nvidia_smi_on_path, tmp_path):
+    record = tmp_path / "argv"
+    with open(nvidia_smi_on_path, "w") as handle:
+        handle.write("#!/bin/sh\nprintf '%%s\\n' \"$@\" > %s\nprintf '7\\n0\\n'\n" % record)
+    assert autostop.sample_gpus(nvidia_smi_on_path, 10) == ([(0, 7.0), (1, 0.0)], [])
+    assert record.read_text().splitlines() == ["--query-gpu=utilization.gpu", "--format=csv,noheader,nounits"]
+
+
+@pytest.mark.parametrize(
+    "script, message",
+    [
+        ("echo 'No devices were found'; exit 6", "exited with status 6: No devices were found"),
+        ("echo 'NVIDIA-SMI has failed' >&2; exit 9", "exited with status 9: NVIDIA-SMI has failed"),
+        ("exec sleep 30", "gave no answer within 1 s"),
+        ("echo garbage", r"reported no utilization \(garbage\)"),
+    ],
+    ids=["no-devices", "no-driver", "hangs", "garbage"],
+)
+def test_sample_gpus_failures_are_reading_errors(nvidia_smi_on_path, script, message, monkeypatch):
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    with open(nvidia_smi_on_path, "w") as handle:
+        handle.write("#!/bin/sh\n%s\n" % script)
+    started = time.monotonic()
+    with pytest.raises(autostop.ReadingError, match=message):
+        autostop.sample_gpus(nvidia_smi_on_path, 1)
+    assert time.monotonic() - started < 10
+
+
+def test_sample_gpus_a_command_that_cannot_run(tmp_path):
+    with pytest.raises(autostop.ReadingError, match="cannot run .*nvidia-smi"):
+        autostop.sample_gpus(str(tmp_path / "nvidia-smi"), 1)
+
+
+def test_find_command(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    plain = tmp_path / "a" / "tool"
+    plain.write_text("")  # not executable: passed over, as a shell would
+    runnable = tmp_path / "b" / "tool"
+    runnable.write_text("#!/bin/sh\n")
+    runnable.chmod(0o755)
+    search = "%s:%s" % (tmp_path / "a", tmp_path / "b")
+    assert autostop.find_command("tool", search) == str(runnable)
+    assert autostop.find_command("missing", search) is None
+    assert autostop.find_command(str(runnable), "") == str(runnable)
+    assert autostop.find_command(str(plain), "") is None
+
+
+def stat_file(tmp_path, line):
+    path = tmp_path / "stat"
+    path.write_text(line + "\ncpu0 1 2 3 4 5 6 7 8 0 0\n")
+    return str(path)
+
+
+def test_read_cpu_times_counts_steal_as_not_busy(tmp_path):
+    # user nice system idle iowait irq softirq steal guest guest_nice
+    path = stat_file(tmp_path, "cpu  100 10 50 800 20 5 5 10 7 0")
+    assert autostop.read_cpu_times(path) == (170, 1000)
+
+
+@pytest.mark.parametrize("line", ["intr 1 2 3", "cpu 1 2 3", "cpu a b c d e f g h"], ids=["not-cpu", "short", "text"])
+def test_read_cpu_times_refuses_what_it_cannot_read(tmp_path, line):
+    with pytest.raises(autostop.ReadingError, match="cannot read CPU times"):
+        autostop.read_cpu_times(stat_file(tmp_path, line))
+
+
+def test_read_cpu_times_of_this_machine():
+    busy, total = autostop.read_cpu_times()
+    assert 0 <= busy <= total
+
+
+def test_check_cpu_over_the_window():
+    readings = iter([(1000, 10000), (1250, 10500)])
+    pauses = []
+    busy, text = autostop.check_cpu(40, 2.5, read=lambda: next(readings), sleep=pauses.append)
+    assert (busy, text, pauses) == (True, "CPU at 50% over 2.5 s, above 40%", [2.5])
+    readings = iter([(1000, 10000), (1010, 10500)])
+    assert autostop.check_cpu(40, 1, read=lambda: next(readings), sleep=pauses.append) == (
+        False,
+        "CPU at 2% over 1 s, at or below 40%",
+    )
+    readings = iter([(1000, 10000), (1000, 10000)])
+    with pytest.raises(autostop.ReadingError, match="no CPU time passed"):
+        autostop.check_cpu(40, 1, read=lambda: next(readings), sleep=pauses.append)
+
+
+def options(*argv):
+    return autostop.parse_args(["--time", "60", *argv])
+
+
+def test_other_activity_starts_nothing_without_the_gpu_device(tmp_path, monkeypatch):
+    def forbidden(*_args):
+        raise AssertionError("sampled on an instance without a GPU device")
+
+    monkeypatch.setattr(autostop, "check_gpus", forbidden)
+    monkeypatch.setattr(autostop, "sample_gpus", forbidden)
+    assert autostop.other_activity(options("--gpu-device", str(tmp_path / "nvidia0"))) == (None, [])
+    (tmp_path / "nvidia0").touch()
+    assert autostop.other_activity(options("--gpu-device", str(tmp_path / "nvidia0"), "--no-gpu")) == (None, [])
+
+
+def test_other_activity_gpu_first_then_cpu(tmp_path, monkeypatch):
+    device = tmp_path / "nvidia0"
+    device.touch()
+    seen = []
+    monkeypatch.setattr(autostop, "check_gpus", lambda *args: seen.append(("gpu", args)) or (False, "gpus idle"))
+    monkeypatch.setattr(autostop, "check_cpu", lambda *args: seen.append(("cpu", args)) or (True, "cpu busy"))
+    args = options(
+        "--gpu-device", str(device), "--gpu-threshold", "7", "--gpu-samples", "2", "--gpu-sample-interval", "0.5",
+        "--timeout", "4", "--cpu-threshold", "30", "--cpu-window", "3",
+    )  # fmt: skip
+    assert autostop.other_activity(args) == ("cpu busy", ["gpus idle"])
+    assert seen == [("gpu", (7.0, 2, 0.5, 4)), ("cpu", (30.0, 3.0))]
+
+
+def test_other_activity_notes_a_reading_that_failed(tmp_path, monkeypatch):
+    device = tmp_path / "nvidia0"
+    device.touch()
+
+    def fails(*_args):
+        raise autostop.ReadingError("nvidia-smi exited with status 9")
+
+    monkeypatch.setattr(autostop, "check_gpus", fails)
+    monkeypatch.setattr(autostop, "check_cpu", fails)
+    busy, notes = autostop.other_activity(options("--gpu-device", str(device), "--cpu-threshold", "10"))
+    assert busy is None
+    assert notes == [
+        "GPU not checked, deciding as without GPUs: nvidia-smi exited with status 9",
+        "CPU not checked, deciding without it: nvidia-smi exited with status 9",
+    ]
+
+
+def test_gpu_and_cpu_defaults():
+    args = options()
+    assert (args.gpu_threshold, args.gpu_samples, args.gpu_sample_interval, args.gpu_device, args.no_gpu) == (
+        5.0, 3, 1.0, "/dev/nvidia0", False)  # fmt: skip
+    assert (args.cpu_threshold, args.cpu_window) == (None, 2.0)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--gpu-threshold", "101"], "must be a percentage 0-100"),
+        (["--gpu-threshold", "x"], "must be a percentage 0-100"),
+        (["--gpu-samples", "0"], "must be a whole number 1-10"),
+        (["--gpu-samples", "11"], "must be a whole number 1-10"),
+        (["--gpu-sample-interval", "61"], "must be 0-60 seconds"),
+        (["--cpu-threshold", "-1"], "must be a percentage 0-100"),
+        (["--cpu-window", "0.05"], "must be 0.1-60 seconds"),
+        (["--gpu-threshold", "nan"], "must be a percentage 0-100"),
+    ],
+)
+def test_bad_gpu_and_cpu_options_are_usage_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        autostop.main(["--time", "5", *argv])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "argument " + argv[0] in error and message in error
