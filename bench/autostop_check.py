@@ -138,7 +138,10 @@ class Server:
         stop_process_group(self.process, timeout=30)
 
 
-def measure(python, argv, runs, warmup=2, env=None, cwd=None):
+WARMUP = 2  # runs that fill the page cache, not reported
+
+
+def measure(python, argv, runs, warmup=WARMUP, env=None, cwd=None):
     """Fork `runs` checks from the small launcher; returns (per-run dicts, launcher peak KiB)."""
     launcher = subprocess.run(
         [python, "-I", "-S", "-c", LAUNCHER, str(runs + warmup), python, *argv],
@@ -211,7 +214,7 @@ def measure_idle_ticks(python, args, server, folder, metadata):
         argv = [*run, *common, "--gpu-device", str(gpu / "nvidia0"), "--gpu-samples", str(samples),
                 "--gpu-sample-interval", "0"]  # fmt: skip
         results, launcher_kib = measure(python, argv, args.runs, env=env, cwd=cwd)
-        ticks = args.runs + 2  # with the warm-up runs, which sampled too
+        ticks = args.runs + WARMUP  # the warm-up runs sampled too
         report(f"idle gpu x{samples}", results, launcher_kib)
         print(f"{'idle gpu x' + str(samples):<24} processes_per_tick={len(calls.read_text().splitlines()) / ticks:g}")
 

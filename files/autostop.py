@@ -15,7 +15,7 @@ time stands in for the last activity.  Times are compared in UTC.
 
 Work Jupyter does not see (a training script started with ``nohup`` from a terminal that was then
 closed): once Jupyter is idle, an instance with an NVIDIA GPU (--gpu-device exists) is sampled with
-``nvidia-smi`` --gpu-samples times, and any GPU above --gpu-threshold in any sample keeps it up;
+``nvidia-smi`` up to --gpu-samples times, and any GPU above --gpu-threshold in any sample keeps it up;
 with --cpu-threshold, CPU use over --cpu-window (from /proc/stat) counts the same way.  A GPU or
 CPU reading that fails is logged and the decision is made as without it.  An instance without the
 GPU device starts no process: the busy tick and the CPU-only tick cost what they cost without GPUs.
@@ -63,6 +63,8 @@ NVIDIA_SMI_QUERY = ("--query-gpu=utilization.gpu", "--format=csv,noheader,nounit
 # /proc/stat's first line (proc(5)): "cpu user nice system idle iowait irq softirq steal guest
 # guest_nice" in USER_HZ ticks, summed over all CPUs; guest time is already counted in user and nice.
 PROC_STAT = "/proc/stat"
+# The most a check may plan to wait for its GPU samples and CPU window, in seconds (see parse_args).
+READING_WAIT_LIMIT = 60
 
 # Jupyter writes UTC with "Z" and omits the fraction when it is zero; Python 3.7's fromisoformat
 # accepts neither "Z" nor every fraction length, so parse by hand.
@@ -347,7 +349,9 @@ def find_command(name, search_path=None):
         return name if os.path.isfile(name) and os.access(name, os.X_OK) else None
     search_path = os.environ.get("PATH", os.defpath) if search_path is None else search_path
     for folder in search_path.split(os.pathsep):
-        candidate = os.path.join(folder or ".", name)
+        if not folder:  # an empty entry means the current directory: never, in a root job
+            continue
+        candidate = os.path.join(folder, name)
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -374,20 +378,27 @@ def sample_gpus(command, timeout):
     """One nvidia-smi run (the one process a sample costs): parse_gpu_utilization of its output."""
     import subprocess  # pylint: disable=import-outside-toplevel  # GPU instances only: it costs a CPU-only tick
 
+    pipe = subprocess.PIPE
     try:
-        result = subprocess.run(
-            [command, *NVIDIA_SMI_QUERY], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, timeout=timeout, check=False,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired as exc:
-        raise ReadingError("%s gave no answer within %d s" % (command, timeout)) from exc
+        process = subprocess.Popen([command, *NVIDIA_SMI_QUERY], stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe)
     except OSError as exc:
         raise ReadingError("cannot run %s: %s" % (command, exc.strerror or exc)) from exc
-    output = result.stdout.decode("utf-8", "replace")
-    if result.returncode != 0:
-        said = (result.stderr.decode("utf-8", "replace").strip() or output.strip()).splitlines()
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        # Not subprocess.run: it waits for the killed process without a limit, and an nvidia-smi stuck
+        # in the driver (a GPU fallen off the bus) cannot be killed; this check must end all the same.
+        process.kill()
+        try:
+            process.communicate(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
+        raise ReadingError("%s gave no answer within %d s" % (command, timeout)) from exc
+    output = stdout.decode("utf-8", "replace")
+    if process.returncode != 0:
+        said = (stderr.decode("utf-8", "replace").strip() or output.strip()).splitlines()
         detail = ": " + said[0][:160] if said else ""
-        raise ReadingError("%s exited with status %d%s" % (command, result.returncode, detail))
+        raise ReadingError("%s exited with status %d%s" % (command, process.returncode, detail))
     readable, unreadable = parse_gpu_utilization(output)
     if not readable:
         printed = ", ".join(text for _gpu, text in unreadable) or "no lines"
@@ -563,7 +574,6 @@ def ranged(kind, low, high, rule):
             raise UsageError("must be %s, got %r" % (rule, text))
         return value
 
-    convert.__name__ = kind.__name__
     return convert
 
 
@@ -600,7 +610,8 @@ OPTIONS = (
     ("--endpoint-url", str, None, None,
      "SageMaker API endpoint, e.g. a VPC interface endpoint or a local emulator (default: the regional endpoint "
      "boto3 chooses)"),
-    ("--timeout", positive_int, 10, "SECONDS", "timeout of each Jupyter and SageMaker request (default: 10)"),
+    ("--timeout", positive_int, 10, "SECONDS",
+     "timeout of each Jupyter and SageMaker request and of each nvidia-smi run (default: 10)"),
     ("--log-file", str, None, None, "append log lines to this file (default: standard output)"),
     ("--gpu-threshold", percent, 5.0, "PERCENT",
      "a GPU whose utilization (nvidia-smi utilization.gpu) is above this keeps the instance up (default: 5)"),
@@ -702,10 +713,42 @@ def build_parser():
     return parser
 
 
+def reading_wait_error(args):
+    """The planned waits of one check's GPU and CPU readings must end well within the 5-minute timer
+    (a stop decided long after Jupyter was read would be a stop on stale news): None, or the error."""
+    waits = 0.0 if args.no_gpu else (args.gpu_samples - 1) * args.gpu_sample_interval
+    waits += 0.0 if args.cpu_threshold is None else args.cpu_window
+    if waits > READING_WAIT_LIMIT:
+        return "(--gpu-samples - 1) x --gpu-sample-interval + --cpu-window must be at most %d seconds, got %g" % (
+            READING_WAIT_LIMIT,
+            waits,
+        )
+    return None
+
+
 def parse_args(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    fast = fast_parse(argv)
-    return fast if fast is not None else build_parser().parse_args(argv)
+    args = fast_parse(argv)
+    parser = None
+    if args is None:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    problem = reading_wait_error(args)
+    if problem:
+        (parser or build_parser()).error(problem)
+    return args
+
+
+def jupyter_verdict(args):
+    """Ask the Jupyter server and apply the idle rule: (idle, reason, counts); raises CheckError."""
+    token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
+    client = JupyterClient(args.host, args.port, args.scheme, token=token, timeout=args.timeout)
+    try:
+        kernels, terminals, server = gather(client)
+    finally:
+        client.close()
+    idle, reason = decide(kernels, terminals, server, args.time, ignore_connections=args.ignore_connections)
+    return idle, reason, "%d kernel(s), %d terminal(s)" % (len(kernels), len(terminals))
 
 
 def run(args, log):
@@ -715,25 +758,24 @@ def run(args, log):
         region = args.region or arn_region
         if not region:
             raise CheckError("no region: give --region or a ResourceArn in %s" % args.metadata_file)
-        token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
-        client = JupyterClient(args.host, args.port, args.scheme, token=token, timeout=args.timeout)
-        try:
-            kernels, terminals, server = gather(client)
-        finally:
-            client.close()
-        idle, reason = decide(kernels, terminals, server, args.time, ignore_connections=args.ignore_connections)
+        idle, reason, counts = jupyter_verdict(args)
+        if not idle:
+            log("busy: %s [%s]" % (reason, counts))
+            return EXIT_OK
+        # Only now, and only on an instance with a GPU device or a CPU threshold: a busy tick stays cheap.
+        busy, notes = other_activity(args)
+        if busy:
+            log("busy: %s; Jupyter %s [%s]" % (busy, reason, counts))
+            return EXIT_OK
+        if notes:
+            # Readings took seconds: ask Jupyter again, so a kernel opened meanwhile is not stopped under its user.
+            idle, again, counts = jupyter_verdict(args)
+            if not idle:
+                log("busy: %s (after the GPU/CPU readings: %s) [%s]" % (again, "; ".join(notes), counts))
+                return EXIT_OK
     except CheckError as exc:
         log("unsure, not stopping: %s" % exc)
         return EXIT_CHECK_FAILED
-    counts = "%d kernel(s), %d terminal(s)" % (len(kernels), len(terminals))
-    if not idle:
-        log("busy: %s [%s]" % (reason, counts))
-        return EXIT_OK
-    # Only now, and only on an instance with a GPU device or a CPU threshold: a busy tick stays cheap.
-    busy, notes = other_activity(args)
-    if busy:
-        log("busy: %s; Jupyter %s [%s]" % (busy, reason, counts))
-        return EXIT_OK
     reason = "; ".join([reason] + notes)
     if args.dry_run:
         log("idle: %s [%s] -> would stop %s (dry run)" % (reason, counts, name))

@@ -290,6 +290,7 @@ def test_on_start_systemd_path_installs_the_verified_script_and_a_timer(tmp_path
         "--gpu-threshold", "5", "--gpu-samples", "3", "--gpu-sample-interval", "1",
     ]  # fmt: skip
     assert "Type=oneshot" in sandbox.unit("service")
+    assert "\nTimeoutStartSec=280\n" in sandbox.unit("service")  # a stuck check never blocks the next
     assert f"WorkingDirectory={sandbox.installed.parent}\n" in sandbox.unit("service")  # where -m finds it
     # Bytecode checked against the source's hash (PEP 552 flags 0b11), made from the verified copy.
     assert sandbox.bytecode() == (0b11, importlib.util.source_hash(sandbox.installed.read_bytes()))
@@ -322,7 +323,7 @@ def test_on_start_cron_path_keeps_exactly_one_entry(tmp_path):
     python3 = str(sandbox.bin / "python3")
     assert sandbox.crontab() == [
         USER_CRON,
-        f"*/5 * * * * cd {sandbox.installed.parent} && {python3} -E -s -S -m autostop --time 3600 "
+        f"*/5 * * * * cd {sandbox.installed.parent} && timeout -k 10 280 {python3} -E -s -S -m autostop --time 3600 "
         "--log-file /var/log/autostop.log "
         "--endpoint-url https://api.sagemaker.eu-west-3.amazonaws.com --ignore-connections "
         "--gpu-threshold 5 --gpu-samples 3 --gpu-sample-interval 1 "
@@ -433,16 +434,17 @@ def test_on_start_schedules_the_gpu_and_cpu_settings(tmp_path, overrides, schedu
 @pytest.mark.parametrize(
     "overrides, refused",
     [({"autostop_gpu_samples": 11}, "--gpu-samples 11"), ({"autostop_gpu_threshold": 101}, "--gpu-threshold 101"),
-     ({"autostop_cpu_threshold": 5, "autostop_cpu_window": 0.01}, "--cpu-window 0.01")],
-    ids=["samples", "threshold", "window"],
+     ({"autostop_cpu_threshold": 5, "autostop_cpu_window": 0.01}, "--cpu-window 0.01"),
+     ({"autostop_gpu_samples": 10, "autostop_gpu_sample_interval": 30}, "--gpu-sample-interval 30")],
+    ids=["samples", "threshold", "window", "waits"],
 )  # fmt: skip
 def test_on_start_refuses_settings_autostop_would_refuse_on_every_check(tmp_path, overrides, refused):
     """A value out of autostop.py's range fails the start, before anything is scheduled."""
     sandbox = Sandbox(tmp_path, systemd=True)
     result = sandbox.run(render(**overrides))
     assert result.returncode == 1
-    assert "autostop.py refuses its options:" in result.stdout and refused in result.stdout
-    assert "error: argument " + refused.split()[0] in result.stderr  # argparse names the option and the rule
+    assert "autostop.py refuses its options (status 2):" in result.stdout and refused in result.stdout
+    assert "error: " in result.stderr and refused.split()[0] in result.stderr  # argparse names the option
     assert sandbox.calls("systemctl") == [] and not (sandbox.root / "etc/systemd/system").exists()
 
 

@@ -719,7 +719,7 @@ def test_sample_gpus_a_command_that_cannot_run(tmp_path):
         autostop.sample_gpus(str(tmp_path / "nvidia-smi"), 1)
 
 
-def test_find_command(tmp_path):
+def test_find_command(tmp_path, monkeypatch):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     plain = tmp_path / "a" / "tool"
@@ -732,6 +732,8 @@ def test_find_command(tmp_path):
     assert autostop.find_command("missing", search) is None
     assert autostop.find_command(str(runnable), "") == str(runnable)
     assert autostop.find_command(str(plain), "") is None
+    monkeypatch.chdir(tmp_path / "b")
+    assert autostop.find_command("tool", ":") is None  # an empty entry is not the current directory
 
 
 def stat_file(tmp_path, line):
@@ -844,3 +846,47 @@ def test_bad_gpu_and_cpu_options_are_usage_errors(argv, message, capsys):
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert "argument " + argv[0] in error and message in error
+
+
+@pytest.mark.parametrize(
+    "argv, refused",
+    [
+        (["--gpu-samples", "10", "--gpu-sample-interval", "7"], "got 63"),
+        (["--gpu-samples", "4", "--gpu-sample-interval", "15", "--cpu-threshold", "5", "--cpu-window", "30"], "got 75"),
+        (["--gpu-samples", "10", "--gpu-sample-interval", "7", "--no-gpu"], None),  # not sampled: no waits
+        (["--gpu-samples", "10", "--gpu-sample-interval", "60", "--gpu-samples", "1"], None),  # one sample, no pause
+        (["--cpu-window", "60"], None),  # no CPU threshold: no window
+    ],
+)
+def test_the_readings_planned_waits_are_bounded(argv, refused, capsys):
+    """A check that waits minutes would stop the instance on a Jupyter reading minutes old."""
+    if refused is None:
+        assert autostop.parse_args(["--time", "5", *argv]) is not None
+        return
+    with pytest.raises(SystemExit) as exit_info:
+        autostop.parse_args(["--time", "5", *argv])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "--cpu-window must be at most 60 seconds, " + refused in error
+
+
+def test_jupyter_is_asked_again_after_the_readings(tmp_path, monkeypatch):
+    """Idle, then GPUs idle after seconds of sampling, then a kernel opened meanwhile: not stopped."""
+    metadata = write_metadata(tmp_path, {"ResourceName": "my-notebook", "ResourceArn": ARN})
+    verdicts = [(True, "idle for 4000 s", "0 kernel(s), 0 terminal(s)"), (False, "kernel k is busy", "1 kernel(s)")]
+    monkeypatch.setattr(autostop, "jupyter_verdict", lambda args: verdicts.pop(0))
+    monkeypatch.setattr(autostop, "other_activity", lambda args: (None, ["1 GPU(s) at most 0%"]))
+    monkeypatch.setattr(autostop, "stop_instance", lambda *args, **kwargs: pytest.fail("stopped"))
+    lines = []
+    assert autostop.run(options("--metadata-file", metadata), lines.append) == 0
+    assert lines == ["busy: kernel k is busy (after the GPU/CPU readings: 1 GPU(s) at most 0%) [1 kernel(s)]"]
+    assert verdicts == []
+
+
+def test_no_second_question_without_readings(tmp_path, monkeypatch):
+    metadata = write_metadata(tmp_path, {"ResourceName": "my-notebook", "ResourceArn": ARN})
+    verdicts = [(True, "idle for 4000 s", "0 kernel(s), 0 terminal(s)")]
+    monkeypatch.setattr(autostop, "jupyter_verdict", lambda args: verdicts.pop(0))
+    lines = []
+    assert autostop.run(options("--metadata-file", metadata, "--dry-run", "--no-gpu"), lines.append) == 0
+    assert lines == ["idle: idle for 4000 s [0 kernel(s), 0 terminal(s)] -> would stop my-notebook (dry run)"]
