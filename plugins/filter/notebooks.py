@@ -10,6 +10,7 @@ __metaclass__ = type
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import (
     arn,
     caller_policy,
+    data_grants,
     isolation,
     notebook,
     policies,
@@ -129,6 +130,11 @@ def oversized_policies(documents):
     ]
 
 
+def data_grant_errors(grants, region, script_bucket, script_prefix):
+    """data_grants.errors: the messages of every grant that breaks a rule ([] when all hold)."""
+    return data_grants.errors(grants, region, script_bucket, script_prefix)
+
+
 def name_error(value, field="name", max_length=arn.NAME_MAX):
     """The role's check of a SageMaker name: arn.py's one rule and message ("" when the name is valid)."""
     return arn.name_error(value, field, max_length=max_length) or ""
@@ -158,6 +164,10 @@ class FilterModule(object):
             "oversized_policies": oversized_policies,
             "trust_policy": policies.trust_policy,
             "s3_endpoint_policy": policies.s3_endpoint_policy,
+            "endpoint_policy_errors": policies.endpoint_policy_errors,
+            "data_access_policy": policies.data_access_policy,
+            "data_grants": data_grants.normalize,
+            "data_grant_errors": data_grant_errors,
             "sagemaker_endpoint_policy": policies.sagemaker_endpoint_policy,
             "logs_endpoint_policy": policies.logs_endpoint_policy,
             "bucket_policy": policies.bucket_policy,

@@ -177,7 +177,7 @@ def stack_policy(stack):
     role = arn.role_arn(prefix + "-notebook", account, partition)
     policies = [
         "arn:%s:iam::%s:policy/%s" % (partition, account, name)
-        for name in [prefix + "-s3-read"] + autostop_policy_names(prefix)
+        for name in [prefix + "-s3-read", prefix + "-data"] + autostop_policy_names(prefix)
     ]
     notebooks = arn.notebook_arns(stack["notebooks"], region, account)
     services = ["s3"] + (["sagemaker.api"] if api else []) + (["logs"] if logs else [])

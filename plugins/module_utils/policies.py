@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import arn
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn import bucket_arn, partition_of
@@ -186,12 +187,112 @@ def trust_policy(account, source_account=False):
     return {"Version": VERSION, "Statement": [statement]}
 
 
-def s3_endpoint_policy(bucket, prefix, region="us-east-1"):
-    """S3 gateway endpoint: the VPC reaches nothing in S3 but the script prefix, read-only."""
-    statements = _script_statements(bucket, prefix, partition_of(region))
+# --- data grants: {bucket, prefix, access, kms_key_arn} (module_utils/data_grants.py checks them) -------
+# Object actions per access.  read-write: PutObject covers the multipart calls but their abort
+# (Amazon S3 User Guide, "Multipart upload API and permissions"); DeleteObject lets a team replace its own data.
+GRANT_ACTIONS = {
+    "read": ["s3:GetObject"],
+    "read-write": ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+}
+# With SSE-KMS, reading needs kms:Decrypt, writing kms:GenerateDataKey as well (see S3_WRITE_ACTIONS).
+GRANT_KEY_ACTIONS = {"read": ["kms:Decrypt"], "read-write": ["kms:Decrypt", "kms:GenerateDataKey"]}
+# AWS PrivateLink Guide, "Control access to VPC endpoints using endpoint policies", Considerations: "When
+# using string condition operators, you must use at least six consecutive characters before or after each
+# wildcard character."  An s3:prefix condition on a shorter prefix is left out of the endpoint policy (the
+# role's own policy still holds the list to the prefix).
+ENDPOINT_WILDCARD_CONTEXT = 6
+
+
+def _grant_statements(grants, partition, number_from=1):
+    """(object statement, list statement) of each grant, Sids numbered in the grants' order."""
+    found = []
+    for number, grant in enumerate(grants, number_from):
+        bucket, prefix = bucket_arn(grant["bucket"], partition), grant.get("prefix") or ""
+        objects = {"Sid": "DataObjects%d" % number, "Effect": "Allow", "Action": list(GRANT_ACTIONS[grant["access"]]),
+                   "Resource": "%s/%s*" % (bucket, prefix)}  # fmt: skip
+        listing = {"Sid": "DataList%d" % number, "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket}
+        if prefix:
+            listing["Condition"] = {"StringLike": {"s3:prefix": ["%s*" % prefix]}}
+        found.append((grant, objects, listing))
+    return found
+
+
+def data_access_policy(grants, region="us-east-1"):
+    """Notebook role: exactly the granted data; with a grant's KMS key, that key through S3 only, for that
+    bucket's objects (kms:EncryptionContext:aws:s3:arn: the bucket's ARN with an S3 Bucket Key, the
+    object's without: Amazon S3 User Guide, "Encryption context").  None without grants."""
+    if not grants:
+        return None
+    statements = []
+    for grant, objects, listing in _grant_statements(grants, partition_of(region)):
+        statements += [objects, listing]
+        if grant.get("kms_key_arn"):
+            bucket = bucket_arn(grant["bucket"], partition_of(region))
+            encrypted = [bucket, "%s/%s*" % (bucket, grant.get("prefix") or "")]
+            statements.append({
+                "Sid": objects["Sid"].replace("Objects", "Key"),
+                "Effect": "Allow",
+                "Action": list(GRANT_KEY_ACTIONS[grant["access"]]),
+                "Resource": grant["kms_key_arn"],
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": arn.service_host("s3", region)},
+                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": encrypted},
+                },
+            })  # fmt: skip
+    return {"Version": VERSION, "Statement": statements}
+
+
+def s3_endpoint_policy(bucket, prefix, region="us-east-1", grants=(), principal_arns=()):
+    """S3 gateway endpoint: anything in the VPC may read the script prefix; ``grants`` go through for
+    ``principal_arns`` (the notebook roles) only, and nothing else in S3 does.
+
+    The principals are named by aws:PrincipalArn with Principal "*": "With gateway endpoints, you must
+    use the aws:PrincipalArn condition key to grant access to a principal" (AWS PrivateLink Guide,
+    "Control access to VPC endpoints using endpoint policies", Principals for gateway endpoints);
+    an account in Principal would mean that account's root user only."""
+    partition = partition_of(region)
+    statements = _script_statements(bucket, prefix, partition)
     for statement in statements:
         statement["Principal"] = "*"
+    principals = {"StringEquals": {"aws:PrincipalArn": sorted(set(principal_arns))}}
+    for _grant, objects, listing in _grant_statements(grants, partition) if principal_arns else []:
+        for statement in (objects, listing):
+            statement["Principal"] = "*"
+            condition = dict(principals)
+            granted = statement.get("Condition", {}).get("StringLike", {}).get("s3:prefix", [""])[0]
+            if len(granted) - 1 >= ENDPOINT_WILDCARD_CONTEXT:
+                condition["StringLike"] = {"s3:prefix": [granted]}
+            statement["Condition"] = condition
+            statements.append(statement)
     return {"Version": VERSION, "Statement": statements}
+
+
+def _wildcards_in_context(value):
+    runs = re.split(r"[*?]", value)
+    return all(max(len(runs[n]), len(runs[n + 1])) >= ENDPOINT_WILDCARD_CONTEXT for n in range(len(runs) - 1))
+
+
+def endpoint_policy_errors(document, label="the endpoint policy"):
+    """The rules a VPC endpoint policy breaks (AWS PrivateLink Guide, "Control access to VPC endpoints
+    using endpoint policies", Considerations): every statement has a Principal; string conditions keep
+    six characters next to each wildcard; at most 20,480 characters, white space included."""
+    found = []
+    length = size(document, "vpc_endpoint")
+    if length > LIMITS["vpc_endpoint"]:
+        found.append("%s is %d characters, over its quota of %d" % (label, length, LIMITS["vpc_endpoint"]))
+    for number, statement in enumerate(document.get("Statement") or []):
+        sid = statement.get("Sid", "#%d" % number)
+        if "Principal" not in statement:
+            found.append("%s statement %s has no Principal" % (label, sid))
+        for operator, keyed in (statement.get("Condition") or {}).items():
+            if "String" not in operator:
+                continue
+            for key, values in keyed.items():
+                for value in values if isinstance(values, list) else [values]:
+                    if not _wildcards_in_context(str(value)):
+                        found.append("%s statement %s: %s %r needs six characters before or after each wildcard"
+                                     % (label, sid, key, value))  # fmt: skip
+    return found
 
 
 def sagemaker_endpoint_policy(names, region, account):
@@ -217,9 +318,31 @@ def logs_endpoint_policy(names, region, account):
     return {"Version": VERSION, "Statement": statements}
 
 
+# Reads of the bucket's configuration, which the endpoint-only Deny leaves to IAM: an auditor, AWS Config
+# or Security Hub reads them from outside the VPC.  A Deny on s3:* outside the endpoint covers them too
+# (Amazon S3 User Guide, "Controlling access from VPC endpoints with bucket policies": such a policy
+# "disables console access to the specified bucket, because console requests don't originate from the
+# specified VPC endpoint"), and the isolation audit could not read the bucket it audits.  None of them
+# reads an object or lists a key.
+BUCKET_CONFIGURATION_READS = [
+    "s3:GetBucketAcl",
+    "s3:GetBucketLocation",
+    "s3:GetBucketLogging",
+    "s3:GetBucketOwnershipControls",
+    "s3:GetBucketPolicy",
+    "s3:GetBucketPolicyStatus",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketTagging",
+    "s3:GetBucketVersioning",
+    "s3:GetEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration",
+]
+
+
 def bucket_policy(bucket, endpoint_id, admin_principals, region="us-east-1", caller_user_ids=()):
     """Deny plain-http requests from anyone; deny requests that do not come through the VPC's S3
-    endpoint unless they come from an admin principal or from the caller of the run.
+    endpoint unless they come from an admin principal or from the caller of the run - all but the
+    reads of the bucket's configuration (BUCKET_CONFIGURATION_READS), which IAM alone governs.
 
     The caller is exempted by ``aws:userid`` (``caller_user_ids``: ``arn.user_id_pattern`` of
     GetCallerIdentity's UserId), not by ARN: ``aws:PrincipalArn`` of a role carries the role's path,
@@ -250,7 +373,7 @@ def bucket_policy(bucket, endpoint_id, admin_principals, region="us-east-1", cal
                 "Sid": "DenyOutsideVpcEndpoint",
                 "Effect": "Deny",
                 "Principal": "*",
-                "Action": "s3:*",
+                "NotAction": list(BUCKET_CONFIGURATION_READS),
                 "Resource": resources,
                 "Condition": outside,
             },

@@ -28,8 +28,9 @@ description:
     C(s3-endpoint-missing) (medium) when no S3 gateway endpoint serves that table;
     C(s3-endpoint-policy-allow-all) (high) for a statement allowing C(*) or C(s3:*) actions or C(*)
     resources, the AWS default policy included; C(s3-endpoint-policy-write) (high) for any action other
-    than C(s3:Get*) and C(s3:List*); C(sagemaker-api-endpoint-missing) (medium) when the VPC has no
-    C(sagemaker.api) interface endpoint, without which autostop cannot stop the notebook.'
+    than C(s3:Get*) and C(s3:List*) that every principal may take (a statement narrowed by C(aws:PrincipalArn)
+    to named roles, a read-write data grant, is no finding); C(sagemaker-api-endpoint-missing) (medium) when
+    the VPC has no C(sagemaker.api) interface endpoint, without which autostop cannot stop the notebook.'
   - 'Lifecycle output checks (low), for a notebook with a lifecycle configuration, whose hooks write to the log
     group C(/aws/sagemaker/NotebookInstances), streams C(<notebook>/LifecycleConfigOnStart) and
     C(<notebook>/LifecycleConfigOnCreate): C(lifecycle-logs-endpoint-missing) when the VPC has no

@@ -31,6 +31,21 @@ here, and one that AWS refuses would pass.  This module replaces the identity ev
   ``UnauthorizedOperation``, SageMaker ``AccessDeniedException`` (HTTP 400), IAM and STS
   ``AccessDenied`` (403); S3 keeps moto's ``AccessDenied`` 403.
 
+- **VPC endpoints** (AWS PrivateLink Guide, "Control access to VPC endpoints using endpoint
+  policies"): a test client stands behind an endpoint by sending the header ``ENDPOINT_HEADER``
+  with the endpoint's id (the harness's ``behind_endpoint``; nothing in AWS sends it).  Its request
+  then carries ``aws:SourceVpce`` and ``aws:SourceVpc`` (IAM User Guide, global condition keys), and
+  it must also be allowed by the endpoint's policy: "An endpoint policy does not override or
+  replace identity-based policies or resource-based policies", so an explicit Deny or no Allow
+  there denies.  In a gateway endpoint's policy a statement applies to a role only with Principal
+  ``*`` (and then its aws:PrincipalArn condition decides): "With gateway endpoints, you must use the
+  aws:PrincipalArn condition key to grant access to a principal"; an account there means "only the
+  AWS account root user".  In an interface endpoint's policy an account means its principals.
+- **Bucket policies on bucket requests**: moto checks a bucket policy for object requests only
+  (gaps.py gives it the request's context); here an explicit Deny of the bucket policy denies bucket
+  requests (ListBucket, ...) as well.  An Allow in a bucket policy is not counted (the identity
+  policy must allow): stricter than AWS for the same account, never looser.
+
 Every decision is logged: ``GET /moto-api/authorization-log`` returns ``[{action, resource,
 principal, allowed_by: [Sid, ...], denied_by: [...]}]``, ``DELETE`` returns it and clears it (a
 test instrument, like the request counter).
@@ -49,11 +64,24 @@ from moto.core.exceptions import JsonRESTError, _RESTError
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3.responses import S3Response
 
+from tests.emulator import harness
+
 LOG_PATH = "/moto-api/authorization-log"
 _LOG = []
 _LOCK = threading.Lock()
 _SCHEME = threading.local()
-GLOBAL_KEYS = ("aws:PrincipalArn", "aws:PrincipalAccount", "aws:userid", "aws:SecureTransport", "aws:username")
+ENDPOINT_HEADER = harness.ENDPOINT_HEADER
+# The request's service as the endpoint's service name ends (com.amazonaws.<region>.<name>).
+ENDPOINT_SERVICES = {"s3": "s3", "sagemaker": "sagemaker.api", "logs": "logs", "kms": "kms", "sts": "sts"}
+GLOBAL_KEYS = (
+    "aws:PrincipalArn",
+    "aws:PrincipalAccount",
+    "aws:userid",
+    "aws:SecureTransport",
+    "aws:username",
+    "aws:SourceVpce",
+    "aws:SourceVpc",
+)
 
 
 # --- the Service Authorization Reference ----------------------------------------------------------
@@ -576,6 +604,75 @@ def key_policy_decision(policy, account, principals, action, context, identity_a
     return "implicit-deny"
 
 
+def endpoint_behind(headers, where):
+    """The VPC endpoint a request comes through (ENDPOINT_HEADER), or None; an unknown id is a test's
+    mistake and fails loudly."""
+    headers = {str(k).lower(): v for k, v in (headers or {}).items()}
+    endpoint_id = headers.get(ENDPOINT_HEADER)
+    if not endpoint_id:
+        return None
+    endpoint = _ec2_backend(where["account"], where["region"]).vpc_end_points.get(endpoint_id)
+    if endpoint is None:
+        raise ValueError(
+            "emulator: %s names no VPC endpoint in %s: %s" % (ENDPOINT_HEADER, where["region"], endpoint_id)
+        )
+    return endpoint
+
+
+def endpoint_context(endpoint):
+    """The condition keys a request through ``endpoint`` carries."""
+    return {"aws:SourceVpce": endpoint.id, "aws:SourceVpc": endpoint.vpc_id} if endpoint is not None else {}
+
+
+def _endpoint_statements(endpoint, account, principals):
+    """The endpoint policy's statements that apply to these principals (see the module's docstring)."""
+    policy = (
+        json.loads(endpoint.policy_document) if isinstance(endpoint.policy_document, str) else endpoint.policy_document
+    )
+    statements = policy.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    gateway = (endpoint.vpc_endpoint_type or "Gateway") == "Gateway"
+    root = re.compile(r"^arn:[^:]+:iam::%s:root$" % re.escape(account))
+    found = []
+    for statement in statements:
+        named = _named(statement)
+        if "*" in named:
+            found.append(statement)
+        elif not gateway and any(n in principals or n == account or root.match(n) for n in named):
+            found.append(statement)
+    return found
+
+
+def endpoint_decision(endpoint, service, account, principals, action, resource, context):
+    """allow, deny or implicit-deny of the endpoint's policy for one check of a request through it."""
+    wanted = ENDPOINT_SERVICES.get(service, service)
+    if not endpoint.service_name.endswith("." + wanted):
+        raise ValueError(
+            "emulator: a %s request cannot go through %s (%s)" % (service, endpoint.id, endpoint.service_name)
+        )
+    decision, _allows, _denies = evaluate(
+        [{"Statement": _endpoint_statements(endpoint, account, principals)}], action, resource, context)  # fmt: skip
+    return decision
+
+
+def _bucket_policy_decision(where, resource, action, principals, context):
+    """An explicit Deny of the bucket's policy for a request on the bucket or its objects, else None."""
+    from moto.s3.models import s3_backends
+
+    bucket_name = resource.split(":::", 1)[-1].split("/", 1)[0]
+    bucket = s3_backends[where["account"]][where["partition"]].buckets.get(bucket_name)
+    if bucket is None or not bucket.policy:
+        return None
+    policy = json.loads(bucket.policy)
+    statements = policy.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    applying = [
+        st for st in statements if st.get("Effect") == "Deny" and any(n == "*" or n in principals for n in _named(st))
+    ]
+    decision, _allows, denies = evaluate([{"Statement": applying}], action, resource, context)
+    return ("deny", denies) if decision == "deny" else None
+
+
 # --- the hook into moto ------------------------------------------------------------------------------
 
 
@@ -587,10 +684,19 @@ class _JsonDenied(JsonRESTError):
     code = 400
 
 
-def _denial(service, principal, action, resource, by_key_policy=False):
+def _denial(service, principal, action, resource, by_key_policy=False, by=None):
+    """``by``: "endpoint" (no VPC endpoint policy allows), "endpoint-deny" or "bucket-deny" (an explicit
+    deny in a VPC endpoint / resource-based policy), the IAM User Guide's forms of the message."""
     message = "User: %s is not authorized to perform: %s on resource: %s" % (principal, action, resource)
-    message += " because no %s policy allows the %s action" % (
-        "resource-based" if by_key_policy else "identity-based", action)  # fmt: skip
+    if by == "endpoint":
+        message += " because no VPC endpoint policy allows the %s action" % action
+    elif by in ("endpoint-deny", "bucket-deny"):
+        message += " with an explicit deny in a %s policy" % (
+            "VPC endpoint" if by == "endpoint-deny" else "resource-based"
+        )
+    else:
+        message += " because no %s policy allows the %s action" % (
+            "resource-based" if by_key_policy else "identity-based", action)  # fmt: skip
     if service == "ec2":
         return _Denied("UnauthorizedOperation", "You are not authorized to perform this operation. " + message)
     if service in ("sagemaker", "kms"):
@@ -636,23 +742,38 @@ def check_action_permitted(self, resource):
     key_id = self._get_string_between("Credential=", "/", self._headers["Authorization"])
     global_context = dict(_CALLER["context"](key_id), **{"aws:PrincipalAccount": self.account_id})
     global_context["aws:SecureTransport"] = "true" if getattr(_SCHEME, "secure", True) else "false"
+    endpoint = endpoint_behind(self._headers, where)
+    global_context.update(endpoint_context(endpoint))
     documents = _documents(self._access_key)
     principal = self._access_key.arn
+    principals = [principal, global_context.get("aws:PrincipalArn")]
     for check in checks:
         arn, context = check.effective(global_context)
         decision, allows, denies = evaluate(documents, check.action, arn, context)
         by_key_policy = check.key_policy is not None and decision == "allow"
+        by = None
         if check.key_policy is not None and decision != "deny":
-            principals = [principal, context.get("aws:PrincipalArn")]
             decision = key_policy_decision(check.key_policy, self.account_id, principals, check.action, context,
                                            identity_allows=decision == "allow")  # fmt: skip
+        # The service S3 calls on the caller's behalf (KMS for SSE-KMS) is not reached through the endpoint.
+        if check.action.startswith("s3:") and decision != "deny":
+            bucket_denied = _bucket_policy_decision(where, arn, check.action, principals, context)
+            if bucket_denied:
+                decision, denies, by = "deny", denies + bucket_denied[1], "bucket-deny"
+        if endpoint is not None and decision == "allow" and check.action.split(":")[0] == self._service:
+            through = endpoint_decision(
+                endpoint, self._service, self.account_id, principals, check.action, arn, context
+            )
+            if through != "allow":
+                decision, by = through, "endpoint-deny" if through == "deny" else "endpoint"
         with _LOCK:
             _LOG.append({"action": check.action, "resource": arn, "principal": principal,
-                         "allowed_by": allows, "denied_by": denies, "decision": decision})  # fmt: skip
+                         "endpoint": endpoint and endpoint.id, "allowed_by": allows, "denied_by": denies,
+                         "decision": decision, "by": by})  # fmt: skip
         if decision != "allow":
             if self._service == "s3":
                 self._raise_access_denied()
-            raise _denial(self._service, principal, check.action, arn, by_key_policy)
+            raise _denial(self._service, principal, check.action, arn, by_key_policy, by)
 
 
 # S3: the action each REST request is authorized as (Amazon S3 User Guide, "Required permissions for

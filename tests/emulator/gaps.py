@@ -428,8 +428,9 @@ def apply():
 # --- S3: bucket-policy conditions see the request ------------------------------------------------
 # moto checks object requests against the bucket policy without any request context, so every
 # conditional Deny matches everyone.  AWS evaluates condition keys against the request: here
-# aws:SecureTransport (TLS or not), aws:PrincipalArn, aws:userid and aws:SourceVpce (absent: nothing
-# reaches the emulator through a VPC endpoint).  IAM User Guide, "AWS global condition context keys":
+# aws:SecureTransport (TLS or not), aws:PrincipalArn, aws:userid, and aws:SourceVpce/aws:SourceVpc for a
+# request a test marks as coming through a VPC endpoint (authz.ENDPOINT_HEADER).  IAM User Guide, "AWS
+# global condition context keys":
 # aws:PrincipalArn of a role session is "the ARN of the role, not the ARN of the user that assumed the
 # role" - the role's own ARN, path included (arn:aws:iam::<acct>:role/aws-reserved/sso.amazonaws.com/
 # <region>/AWSReservedSSO_... for IAM Identity Center), which the session ARN does not show;
@@ -445,6 +446,12 @@ def _request_context(request, full_url):
     credential = re.search(r"Credential=([^/]+)/", request.headers.get("Authorization", ""))
     if credential:
         context.update(caller_context(credential.group(1)))
+    region = re.search(r"Credential=[^/]+/[0-9]+/([a-z0-9-]+)/", request.headers.get("Authorization", ""))
+    if region:
+        from tests.emulator import authz
+
+        where = {"account": ACCOUNT_ID, "region": region.group(1)}
+        context.update(authz.endpoint_context(authz.endpoint_behind(dict(request.headers), where)))
     return context
 
 

@@ -28,6 +28,8 @@ ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"  # the emulator accepts any credentials; this is not a secret
+# A test client's mark of the VPC endpoint it stands behind (authz.py evaluates that endpoint's policy).
+ENDPOINT_HEADER = "x-emulator-vpc-endpoint"
 # The server runs as ``python -m tests.emulator.serve`` with the folder that holds this ``tests``
 # package on its PYTHONPATH, so it is this copy of the emulator whatever the caller's working directory.
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -196,14 +198,16 @@ class Emulator:
         stop_process_group(self.process)
         self.process = None
 
-    def client(self, service, max_attempts=1, credentials=None):
+    def client(self, service, max_attempts=1, credentials=None, behind_endpoint=None):
         """A boto3 client on the emulator; one attempt so that failures show at once.
-        ``credentials``: STS ``Credentials`` (AccessKeyId, SecretAccessKey, SessionToken) to call as."""
+        ``credentials``: STS ``Credentials`` (AccessKeyId, SecretAccessKey, SessionToken) to call as.
+        ``behind_endpoint``: a VPC endpoint id the client's requests come through (ENDPOINT_HEADER:
+        the emulator adds aws:SourceVpce and evaluates that endpoint's policy)."""
         import boto3
         from botocore.config import Config
 
         credentials = credentials or {"AccessKeyId": ACCESS_KEY, "SecretAccessKey": SECRET_KEY}
-        return boto3.client(
+        client = boto3.client(
             service,
             endpoint_url=self.url,
             region_name=REGION,
@@ -213,6 +217,13 @@ class Emulator:
             verify=self.ca_bundle if self.tls else None,
             config=Config(retries={"max_attempts": max_attempts, "mode": "standard"}),
         )
+        if behind_endpoint:
+
+            def mark(request, **_kwargs):
+                request.headers[ENDPOINT_HEADER] = behind_endpoint
+
+            client.meta.events.register("before-sign", mark)
+        return client
 
     def __enter__(self):
         return self.start()

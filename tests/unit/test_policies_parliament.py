@@ -28,6 +28,15 @@ NAMES = ["research-Alice", "analyst"]
 ROLE = "arn:%s:iam::123456789012:role/stack-notebook"
 USERS = ["arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_DataScientist_0123456789abcdef"]
 REGIONS = ["us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1"]
+GRANTS = [
+    {"bucket": "research-data", "prefix": "team-a/raw/", "access": "read", "kms_key_arn": ""},
+    {"bucket": "research-data", "prefix": "out/", "access": "read-write", "kms_key_arn": KEY % "us-east-1"},
+    {"bucket": "whole-bucket", "prefix": "", "access": "read", "kms_key_arn": ""},
+]
+
+
+def grants(region):
+    return [dict(g, kms_key_arn=KEY % region if g["kms_key_arn"] else "") for g in GRANTS]
 
 
 def documents(region):
@@ -39,6 +48,11 @@ def documents(region):
         ("trust_policy", policies.trust_policy(ACCOUNT)),
         ("trust_policy", policies.trust_policy(ACCOUNT, source_account=True)),
         ("s3_endpoint_policy", policies.s3_endpoint_policy(BUCKET, PREFIX, region)),
+        (
+            "s3_endpoint_policy",
+            policies.s3_endpoint_policy(BUCKET, PREFIX, region, grants(region), [ROLE % arn.partition_of(region)]),
+        ),
+        ("data_access_policy", policies.data_access_policy(grants(region), region)),
         ("sagemaker_endpoint_policy", policies.sagemaker_endpoint_policy(NAMES, region, ACCOUNT)),
         ("notebook_policy", policies.notebook_policy(NAMES, region, ACCOUNT)),
         ("logs_endpoint_policy", policies.logs_endpoint_policy(NAMES, region, ACCOUNT)),
@@ -271,7 +285,11 @@ def test_bucket_policy_exactly():
         "Statement": [
             {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
              "Resource": resources, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-            {"Sid": "DenyOutsideVpcEndpoint", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            {"Sid": "DenyOutsideVpcEndpoint", "Effect": "Deny", "Principal": "*",
+             "NotAction": ["s3:GetBucketAcl", "s3:GetBucketLocation", "s3:GetBucketLogging",
+                           "s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus",
+                           "s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging", "s3:GetBucketVersioning",
+                           "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration"],
              "Resource": resources,
              "Condition": {"StringNotEquals": {"aws:SourceVpce": ENDPOINT},
                            "ArnNotEquals": {"aws:PrincipalArn": sorted(ADMINS)}}},
@@ -500,3 +518,74 @@ def test_kms_key_policy_size_is_checked_by_the_role():
     document = policies.kms_key_policy(ACCOUNT, "us-east-1", [], [CALLER], ROLE % "aws", BUCKET, many)
     assert policies.oversized([["the key policy", "key", document]]) == [
         ("the key policy", policies.size(document, "key"), 32768)]  # fmt: skip
+
+
+def test_data_access_policy_exactly():
+    assert policies.data_access_policy([], "eu-west-1") is None
+    via = {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+    assert policies.data_access_policy(grants("eu-west-1"), "eu-west-1") == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "DataObjects1", "Effect": "Allow", "Action": ["s3:GetObject"],
+             "Resource": "arn:aws:s3:::research-data/team-a/raw/*"},
+            {"Sid": "DataList1", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::research-data",
+             "Condition": {"StringLike": {"s3:prefix": ["team-a/raw/*"]}}},
+            {"Sid": "DataObjects2", "Effect": "Allow",
+             "Action": ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+             "Resource": "arn:aws:s3:::research-data/out/*"},
+            {"Sid": "DataList2", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::research-data",
+             "Condition": {"StringLike": {"s3:prefix": ["out/*"]}}},
+            {"Sid": "DataKey2", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+             "Resource": KEY % "eu-west-1",
+             "Condition": {"StringEquals": via, "StringLike": {"kms:EncryptionContext:aws:s3:arn": [
+                 "arn:aws:s3:::research-data", "arn:aws:s3:::research-data/out/*"]}}},
+            # the prefix "": the whole bucket, listing included
+            {"Sid": "DataObjects3", "Effect": "Allow", "Action": ["s3:GetObject"],
+             "Resource": "arn:aws:s3:::whole-bucket/*"},
+            {"Sid": "DataList3", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::whole-bucket"},
+        ],
+    }  # fmt: skip
+
+
+def test_s3_endpoint_policy_lets_the_grants_through_for_the_named_roles_only():
+    role = ROLE % "aws"
+    document = policies.s3_endpoint_policy(BUCKET, PREFIX, "us-east-1", grants("us-east-1"), [role, role])
+    assert document["Statement"][:2] == policies.s3_endpoint_policy(BUCKET, PREFIX)["Statement"]
+    granted = document["Statement"][2:]
+    identity = [s for s in policies.data_access_policy(grants("us-east-1"))["Statement"] if "Key" not in s["Sid"]]
+    assert [s["Sid"] for s in granted] == [s["Sid"] for s in identity]
+    for statement, same in zip(granted, identity, strict=True):
+        assert statement["Principal"] == "*"
+        assert (statement["Action"], statement["Resource"]) == (same["Action"], same["Resource"])
+        assert statement["Condition"]["StringEquals"] == {"aws:PrincipalArn": [role]}
+    # "team-a/raw/*" keeps its condition; "out/*" has too few characters next to its wildcard for an
+    # endpoint policy, and the whole bucket has none.
+    assert granted[1]["Condition"]["StringLike"] == {"s3:prefix": ["team-a/raw/*"]}
+    assert "StringLike" not in granted[3]["Condition"] and "StringLike" not in granted[5]["Condition"]
+    assert policies.endpoint_policy_errors(document) == []
+    # No principal, no grant: the grants never go through for everyone.
+    assert policies.s3_endpoint_policy(
+        BUCKET, PREFIX, "us-east-1", grants("us-east-1"), []
+    ) == policies.s3_endpoint_policy(BUCKET, PREFIX)
+
+
+@pytest.mark.parametrize("value, holds", [
+    ("team-a/raw/*", True), ("out/*", False), ("*", False), ("abcdef*", True), ("*abcdef", True),
+    ("ab*cdefg*ij", False), ("abcdef*gh*ijklmn", True), ("abcdef?", True), ("no-wildcard", True),
+])  # fmt: skip
+def test_endpoint_policy_errors_keeps_six_characters_next_to_each_wildcard(value, holds):
+    listing = {"Sid": "S", "Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::b"}
+    document = {"Statement": [dict(listing, Condition={"StringLike": {"s3:prefix": [value]}})]}
+    found = policies.endpoint_policy_errors(document, "the S3 endpoint policy")
+    assert found == ([] if holds else ["the S3 endpoint policy statement S: s3:prefix %r needs six characters before "
+                                       "or after each wildcard" % value])  # fmt: skip
+
+
+def test_endpoint_policy_errors_wants_a_principal_and_counts_white_space():
+    assert policies.endpoint_policy_errors({"Statement": [{"Sid": "S", "Effect": "Allow", "Action": "s3:GetObject",
+                                                           "Resource": "*"}]}) == [
+        "the endpoint policy statement S has no Principal"]  # fmt: skip
+    big = {"Statement": [{"Sid": "S", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                          "Resource": ["arn:aws:s3:::b/%05d" % n for n in range(1200)]}]}  # fmt: skip
+    [message] = policies.endpoint_policy_errors(big)
+    assert message == "the endpoint policy is %d characters, over its quota of 20480" % len(json.dumps(big))

@@ -46,9 +46,9 @@ FINDINGS = {
     ),
     "s3-endpoint-policy-write": (
         "high",
-        "The S3 endpoint policy grants write actions",
-        "Allow only s3:GetObject/s3:ListBucket on the script prefix; writes through the endpoint are an "
-        "exfiltration path.",
+        "The S3 endpoint policy grants write actions to every principal in the VPC",
+        "Allow only s3:GetObject/s3:ListBucket on the script prefix for everyone, and writes only to the "
+        "principals granted them (aws:PrincipalArn); writes open to everyone are an exfiltration path.",
     ),
     "sagemaker-api-endpoint-missing": (
         "medium",

@@ -64,8 +64,21 @@ def _principal_is_anyone(principal):
     return False
 
 
+def named_principals(statement):
+    """The principal ARNs a statement is narrowed to by aws:PrincipalArn (StringEquals or ArnEquals,
+    no wildcard), the form a gateway endpoint policy names principals in; [] for anyone."""
+    found = []
+    for operator in ("StringEquals", "ArnEquals"):
+        keyed = (statement.get("Condition") or {}).get(operator) or {}
+        for key, values in keyed.items():
+            if key.lower() == "aws:principalarn":
+                found += [str(v) for v in as_list(values)]
+    return [] if not found or any("*" in v or "?" in v for v in found) else sorted(found)
+
+
 def check_s3_endpoint_policy(document, endpoint_id, route_table_id):
-    """S3 gateway endpoint policy: no ``*``/``s3:*`` actions, no ``*`` resources, no writes."""
+    """S3 gateway endpoint policy: no ``*``/``s3:*`` actions, no ``*`` resources, no writes for anyone
+    in the VPC (a write granted to named principals, a read-write data grant, is no finding)."""
     found = []
     if document is None:
         # AWS never returns an endpoint without a policy; none means the default, full access.
@@ -94,7 +107,7 @@ def check_s3_endpoint_policy(document, endpoint_id, route_table_id):
             )
             continue
         writes = [a for a in actions if not S3_READ_ACTION.match(a.lower())]
-        if writes:
+        if writes and not named_principals(statement):
             evidence = dict(evidence, write_actions=writes)
             found.append(
                 finding(
@@ -182,7 +195,14 @@ def check_trust_policy(document, role):
     return found
 
 
+# What a Deny must cover to guard the data: a NotAction that exempts none of these still does.
+S3_DATA_ACTIONS = ("s3:getobject", "s3:putobject", "s3:listbucket", "s3:deleteobject")
+
+
 def _covers_s3(statement):
+    if "NotAction" in statement:
+        exempt = [str(a).lower() for a in as_list(statement.get("NotAction"))]
+        return not any(fnmatch.fnmatchcase(action, a) for a in exempt for action in S3_DATA_ACTIONS)
     actions = [str(a).lower() for a in as_list(statement.get("Action"))]
     return any(a in ("*", "s3:*") for a in actions)
 

@@ -202,3 +202,117 @@ def test_keys_with_a_variable_part_are_listed_by_their_stem():
     assert authz._listed(["kms:EncryptionContext:${EncryptionContextKey}"], "kms:EncryptionContext:aws:s3:arn")
     assert not authz._listed(["kms:EncryptionContext:${EncryptionContextKey}"], "kms:EncryptionContext:")
     assert not authz._listed(["kms:ViaService"], "kms:ViaServices")
+
+
+# --- VPC endpoints ---------------------------------------------------------------------------------
+
+
+class _Endpoint:
+    def __init__(self, kind, statements, service="com.amazonaws.us-east-1.s3"):
+        self.id, self.vpc_id, self.vpc_endpoint_type, self.service_name = "vpce-1", "vpc-1", kind, service
+        self.policy_document = json.dumps({"Statement": statements})
+
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/team-notebook"
+GET = ("s3:GetObject", "arn:aws:s3:::data/a/b.csv")
+
+
+def _allow(principal, condition=None):
+    statement = {
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::data/a/*",
+    }
+    return dict(statement, Condition=condition) if condition else statement
+
+
+@pytest.mark.parametrize("kind, principal, decision", [
+    # a gateway endpoint: only "*" applies (then a condition picks the principal); an account or a
+    # role named as principal means the account's root user only
+    ("Gateway", "*", "allow"),
+    ("Gateway", {"AWS": "*"}, "allow"),
+    ("Gateway", {"AWS": "123456789012"}, "implicit-deny"),
+    ("Gateway", {"AWS": "arn:aws:iam::123456789012:root"}, "implicit-deny"),
+    ("Gateway", {"AWS": ROLE_ARN}, "implicit-deny"),
+    # an interface endpoint: an account means its principals
+    ("Interface", {"AWS": "arn:aws:iam::123456789012:root"}, "allow"),
+    ("Interface", {"AWS": ROLE_ARN}, "allow"),
+    ("Interface", {"AWS": "arn:aws:iam::123456789012:role/someone-else"}, "implicit-deny"),
+])  # fmt: skip
+def test_which_endpoint_policy_statements_apply_to_a_role(kind, principal, decision):
+    endpoint = _Endpoint(
+        kind, [_allow(principal)], "com.amazonaws.us-east-1." + ("s3" if kind == "Gateway" else "sagemaker.api")
+    )
+    service = "s3" if kind == "Gateway" else "sagemaker"
+    assert (
+        authz.endpoint_decision(endpoint, service, "123456789012", [ROLE_ARN], *GET, {"aws:PrincipalArn": ROLE_ARN})
+        == decision
+    )
+
+
+def test_a_gateway_endpoint_names_its_principals_by_aws_principal_arn():
+    endpoint = _Endpoint("Gateway", [_allow("*", {"StringEquals": {"aws:PrincipalArn": [ROLE_ARN]}})])
+    assert (
+        authz.endpoint_decision(endpoint, "s3", "123456789012", [ROLE_ARN], *GET, {"aws:PrincipalArn": ROLE_ARN})
+        == "allow"
+    )
+    other = "arn:aws:iam::123456789012:role/other"
+    assert (
+        authz.endpoint_decision(endpoint, "s3", "123456789012", [other], *GET, {"aws:PrincipalArn": other})
+        == "implicit-deny"
+    )
+    denying = _Endpoint("Gateway", [_allow("*"), dict(_allow("*"), Effect="Deny")])
+    assert authz.endpoint_decision(denying, "s3", "123456789012", [ROLE_ARN], *GET, {}) == "deny"
+
+
+def test_a_request_cannot_go_through_another_services_endpoint():
+    with pytest.raises(ValueError, match="cannot go through vpce-1"):
+        authz.endpoint_decision(_Endpoint("Gateway", [_allow("*")]), "sagemaker", "123456789012", [ROLE_ARN], *GET, {})
+
+
+def test_a_request_through_an_endpoint_carries_its_ids():
+    assert authz.endpoint_context(_Endpoint("Gateway", [])) == {"aws:SourceVpce": "vpce-1", "aws:SourceVpc": "vpc-1"}
+    assert authz.endpoint_context(None) == {}
+    assert "aws:SourceVpce" in authz.GLOBAL_KEYS and "aws:SourceVpc" in authz.GLOBAL_KEYS
+
+
+def test_a_bucket_policy_deny_reaches_bucket_requests_too(monkeypatch):
+    class Bucket:
+        policy = json.dumps({"Statement": [
+            {"Sid": "DenyOutsideVpcEndpoint", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+             "Resource": ["arn:aws:s3:::scripts", "arn:aws:s3:::scripts/*"],
+             "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}},
+            {"Sid": "NotForThisRole", "Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::123456789012:role/x"},
+             "Action": "s3:*", "Resource": "*"},
+        ]})  # fmt: skip
+
+    from moto.s3 import models
+
+    monkeypatch.setitem(models.s3_backends["123456789012"]["aws"].buckets, "scripts", Bucket())
+    decide = authz._bucket_policy_decision
+    where, listing = WHERE, ("arn:aws:s3:::scripts", "s3:ListBucket")
+    assert decide(where, *listing, [ROLE_ARN], {}) == ("deny", ["DenyOutsideVpcEndpoint"])
+    assert decide(where, *listing, [ROLE_ARN], {"aws:SourceVpce": "vpce-1"}) is None
+    assert decide(where, "arn:aws:s3:::other", "s3:ListBucket", [ROLE_ARN], {}) is None
+    x = "arn:aws:iam::123456789012:role/x"
+    assert decide(where, *listing, [x], {"aws:SourceVpce": "vpce-1"}) == ("deny", ["NotForThisRole"])
+
+
+def test_the_script_buckets_endpoint_deny_leaves_configuration_reads_to_iam(monkeypatch):
+    """The collection's bucket policy, evaluated as the emulator does for bucket requests: an auditor
+    outside the endpoint reads the bucket's configuration, and neither lists nor reads its objects."""
+    from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import policies
+    from moto.s3 import models
+
+    class Bucket:
+        policy = json.dumps(policies.bucket_policy("scripts", "vpce-1", [], "eu-west-1", ["AROAOPERATOR:*"]))
+
+    monkeypatch.setitem(models.s3_backends["123456789012"]["aws"].buckets, "scripts", Bucket())
+    auditor = {"aws:userid": "AROAAUDITOR:job", "aws:PrincipalArn": "arn:aws:iam::123456789012:role/auditor"}
+    decide = authz._bucket_policy_decision
+    for action in policies.BUCKET_CONFIGURATION_READS:
+        assert decide(WHERE, "arn:aws:s3:::scripts", action, [ROLE_ARN], auditor) is None, action
+    assert decide(WHERE, "arn:aws:s3:::scripts", "s3:ListBucket", [ROLE_ARN], auditor)[0] == "deny"
+    assert decide(WHERE, "arn:aws:s3:::scripts/a.py", "s3:GetObject", [ROLE_ARN], auditor)[0] == "deny"
+    assert decide(WHERE, "arn:aws:s3:::scripts", "s3:PutBucketPolicy", [ROLE_ARN], auditor)[0] == "deny"

@@ -48,6 +48,13 @@ from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_ut
          "s3-endpoint-policy-write"),
         ({"Effect": "Allow", "Principal": "*", "Action": "s3:*Object", "Resource": "arn:aws:s3:::b/*"},
          "s3-endpoint-policy-write"),
+        # narrowed to a principal by a pattern: still anyone whose ARN matches
+        ({"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*",
+          "Condition": {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/*"}}},
+         "s3-endpoint-policy-write"),
+        ({"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*",
+          "Condition": {"StringEquals": {"aws:PrincipalArn": ["arn:aws:iam::123456789012:role/*"]}}},
+         "s3-endpoint-policy-write"),
     ],
 )  # fmt: skip
 def test_endpoint_policy_statements(statement, expected):
@@ -130,3 +137,28 @@ def test_bucket_policy_missing_one_deny(sid, expected):
     policy = policies.bucket_policy(BUCKET, ENDPOINT, [ADMIN], REGION)
     policy["Statement"] = [s for s in policy["Statement"] if s["Sid"] != sid]
     assert ids(checks.check_bucket(BUCKET, bucket_data(policy=policy))) == [expected]
+
+
+def test_a_read_write_grant_for_named_roles_is_no_finding():
+    team_role = "arn:aws:iam::123456789012:role/team-notebook"
+    grants = [{"bucket": "research-data", "prefix": "team-a/", "access": "read-write", "kms_key_arn": ""}]
+    document = policies.s3_endpoint_policy(BUCKET, PREFIX, REGION, grants, [team_role])
+    assert any("s3:PutObject" in s["Action"] for s in document["Statement"])
+    assert policy.check_s3_endpoint_policy(document, ENDPOINT, TABLE) == []
+    assert policy.named_principals(document["Statement"][2]) == [team_role]
+    opened = dict(document, Statement=[dict(s, Condition={}) for s in document["Statement"]])
+    assert [f["id"] for f in policy.check_s3_endpoint_policy(opened, ENDPOINT, TABLE)] == ["s3-endpoint-policy-write"]
+
+
+@pytest.mark.parametrize("exempt, guarded", [
+    (policies.BUCKET_CONFIGURATION_READS, True),  # the collection's own: configuration reads only
+    (["s3:GetObject"], False),
+    (["s3:Get*"], False),  # would exempt GetObject
+    (["s3:List*"], False),
+    (["s3:*"], False),
+])  # fmt: skip
+def test_an_endpoint_deny_with_not_action_guards_the_data_unless_it_exempts_it(exempt, guarded):
+    policy = policies.bucket_policy(BUCKET, ENDPOINT, [ADMIN], REGION)
+    policy["Statement"][1]["NotAction"] = list(exempt)
+    found = ids(checks.check_bucket(BUCKET, bucket_data(policy=policy)))
+    assert found == ([] if guarded else ["bucket-policy-no-endpoint-deny"])
