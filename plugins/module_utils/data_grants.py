@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Data grants: which S3 data a stack's notebooks may read or write, checked before any AWS call.
 
-A grant is ``{bucket, prefix, access: read | read-write, kms_key_arn}``.  The policy documents built
-from grants live in policies.py; this module only says whether a list of grants is well formed and
-gives it one canonical order, so that a re-run with the grants in another order changes nothing.
+A grant is ``{bucket, prefix, access: read | read-write, account, kms_key_arn}``; ``account`` is the
+bucket owner's (the stack's when unset), which the policies hold the bucket to (s3:ResourceAccount).
+The policy documents built from grants live in policies.py; this module only says whether a list of
+grants is well formed and gives it one canonical order, so that a re-run with the grants in another
+order changes nothing.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,10 +17,13 @@ __metaclass__ = type
 import re
 
 ACCESS = ("read", "read-write")
-FIELDS = ("bucket", "prefix", "access", "kms_key_arn")
+FIELDS = ("bucket", "prefix", "access", "account", "kms_key_arn")
 # S3 bucket naming rules (Amazon S3 User Guide, "General purpose bucket naming rules"): 3-63 characters,
 # lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit, no "..".
+# Not an IP address, no "xn--"/"sthree-" prefix, no "-s3alias"/"--ol-s3" suffix (reserved).
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+RESERVED_BUCKET_RE = re.compile(r"^(\d+\.\d+\.\d+\.\d+|xn--.*|sthree-.*|.*-s3alias|.*--ol-s3)$")
+ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
 # A key prefix of the characters S3 calls safe ("Naming Amazon S3 objects", safe characters), ending
 # with "/" so that "data/" never also grants "database/"; "" grants the whole bucket.  "*" and "?" are
 # refused: in a policy they would be wildcards and grant more than the prefix names.
@@ -38,8 +43,14 @@ def normalize(grants):
         grant = dict(grant or {})
         grant.setdefault("access", "read")
         grant["kms_key_arn"] = grant.get("kms_key_arn") or ""
+        grant["account"] = str(grant.get("account") or "")
         found.append(grant)
     return sorted(found, key=lambda g: (str(g.get("bucket")), str(g.get("prefix"))))
+
+
+def _valid_bucket(bucket):
+    return isinstance(bucket, str) and bool(BUCKET_RE.match(bucket)) and ".." not in bucket and not (
+        RESERVED_BUCKET_RE.match(bucket))  # fmt: skip
 
 
 def _overlaps(prefix, other):
@@ -60,9 +71,9 @@ def errors(grants, region, script_bucket, script_prefix, field="isolated_noteboo
             found.append("%s: unknown field(s) %s; a grant takes %s" % (where, ", ".join(unknown), ", ".join(FIELDS)))
         bucket, prefix = grant.get("bucket"), grant.get("prefix")
         access, key = grant.get("access", "read"), grant.get("kms_key_arn") or ""
-        if not isinstance(bucket, str) or not BUCKET_RE.match(bucket) or ".." in bucket:
-            found.append("%s.bucket: %r is not a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)"
-                         % (where, bucket))  # fmt: skip
+        if not _valid_bucket(bucket):
+            found.append("%s.bucket: %r is not a valid S3 bucket name (3-63 lower-case letters, digits, dots, "
+                         "hyphens; not an IP address, no reserved prefix or suffix)" % (where, bucket))  # fmt: skip
         if not isinstance(prefix, str) or not PREFIX_RE.match(prefix):
             found.append(
                 "%s.prefix: %r must be a key prefix of safe characters that ends with '/' (no '*' or '?'), "
@@ -70,6 +81,9 @@ def errors(grants, region, script_bucket, script_prefix, field="isolated_noteboo
             )
         if access not in ACCESS:
             found.append("%s.access: must be one of %s, got %r" % (where, ", ".join(ACCESS), access))
+        owner = grant.get("account")
+        if owner not in (None, "") and not ACCOUNT_RE.match(str(owner)):
+            found.append("%s.account: %r must be the 12-digit id of the bucket owner's account" % (where, owner))
         match = KEY_ARN_RE.match(key) if isinstance(key, str) else None
         if key and not match:
             found.append("%s.kms_key_arn: %r must be a KMS key ARN (not an alias or a key id)" % (where, key))

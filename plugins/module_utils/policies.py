@@ -187,13 +187,15 @@ def trust_policy(account, source_account=False):
     return {"Version": VERSION, "Statement": [statement]}
 
 
-# --- data grants: {bucket, prefix, access, kms_key_arn} (module_utils/data_grants.py checks them) -------
-# Object actions per access.  read-write: PutObject covers the multipart calls but their abort
-# (Amazon S3 User Guide, "Multipart upload API and permissions"); DeleteObject lets a team replace its own data.
+# --- data grants: {bucket, prefix, access, account, kms_key_arn} (module_utils/data_grants.py checks them) --
+# Object actions per access.  read-write: PutObject covers the multipart upload calls but two (Amazon S3
+# User Guide, "Multipart upload API and permissions"): listing an upload's parts (ListParts,
+# s3:ListMultipartUploadParts) and aborting it; DeleteObject lets a team replace its own data.
 GRANT_ACTIONS = {
     "read": ["s3:GetObject"],
-    "read-write": ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-}
+    "read-write": ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:ListMultipartUploadParts",
+                   "s3:PutObject"],
+}  # fmt: skip
 # With SSE-KMS, reading needs kms:Decrypt, writing kms:GenerateDataKey as well (see S3_WRITE_ACTIONS).
 GRANT_KEY_ACTIONS = {"read": ["kms:Decrypt"], "read-write": ["kms:Decrypt", "kms:GenerateDataKey"]}
 # AWS PrivateLink Guide, "Control access to VPC endpoints using endpoint policies", Considerations: "When
@@ -203,28 +205,37 @@ GRANT_KEY_ACTIONS = {"read": ["kms:Decrypt"], "read-write": ["kms:Decrypt", "kms
 ENDPOINT_WILDCARD_CONTEXT = 6
 
 
-def _grant_statements(grants, partition, number_from=1):
-    """(object statement, list statement) of each grant, Sids numbered in the grants' order."""
+def _grant_statements(grants, partition, account=None):
+    """(grant, object statement, list statement) of each grant, Sids numbered in the grants' order.
+
+    Each statement holds the bucket to its owner's account (s3:ResourceAccount: the grant's account, else
+    ``account``): bucket names are global, and a bucket deleted and created again by someone else, or a
+    misspelt name, would otherwise become a way out for the data."""
     found = []
-    for number, grant in enumerate(grants, number_from):
+    for number, grant in enumerate(grants, 1):
         bucket, prefix = bucket_arn(grant["bucket"], partition), grant.get("prefix") or ""
+        owner = grant.get("account") or account
         objects = {"Sid": "DataObjects%d" % number, "Effect": "Allow", "Action": list(GRANT_ACTIONS[grant["access"]]),
                    "Resource": "%s/%s*" % (bucket, prefix)}  # fmt: skip
         listing = {"Sid": "DataList%d" % number, "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket}
+        for statement in (objects, listing):
+            if owner:
+                statement["Condition"] = {"StringEquals": {"s3:ResourceAccount": owner}}
         if prefix:
-            listing["Condition"] = {"StringLike": {"s3:prefix": ["%s*" % prefix]}}
+            listing.setdefault("Condition", {})["StringLike"] = {"s3:prefix": ["%s*" % prefix]}
         found.append((grant, objects, listing))
     return found
 
 
-def data_access_policy(grants, region="us-east-1"):
-    """Notebook role: exactly the granted data; with a grant's KMS key, that key through S3 only, for that
-    bucket's objects (kms:EncryptionContext:aws:s3:arn: the bucket's ARN with an S3 Bucket Key, the
-    object's without: Amazon S3 User Guide, "Encryption context").  None without grants."""
+def data_access_policy(grants, region="us-east-1", account=None):
+    """Notebook role: exactly the granted data, in buckets of the grant's account (else ``account``); with
+    a grant's KMS key, that key through S3 only, for that bucket's objects (kms:EncryptionContext:aws:s3:arn:
+    the bucket's ARN with an S3 Bucket Key, the object's without: Amazon S3 User Guide, "Encryption
+    context").  None without grants."""
     if not grants:
         return None
     statements = []
-    for grant, objects, listing in _grant_statements(grants, partition_of(region)):
+    for grant, objects, listing in _grant_statements(grants, partition_of(region), account):
         statements += [objects, listing]
         if grant.get("kms_key_arn"):
             bucket = bucket_arn(grant["bucket"], partition_of(region))
@@ -242,7 +253,19 @@ def data_access_policy(grants, region="us-east-1"):
     return {"Version": VERSION, "Statement": statements}
 
 
-def s3_endpoint_policy(bucket, prefix, region="us-east-1", grants=(), principal_arns=()):
+def _endpoint_listing(statement):
+    """A list statement for an endpoint policy: its s3:prefix condition only with six characters before
+    the wildcard (ENDPOINT_WILDCARD_CONTEXT)."""
+    like = statement.get("Condition", {}).get("StringLike", {})
+    granted = like.get("s3:prefix", [""])[0]
+    if like and len(granted) - 1 < ENDPOINT_WILDCARD_CONTEXT:
+        del statement["Condition"]["StringLike"]
+        if not statement["Condition"]:
+            del statement["Condition"]
+    return statement
+
+
+def s3_endpoint_policy(bucket, prefix, region="us-east-1", grants=(), principal_arns=(), account=None):
     """S3 gateway endpoint: anything in the VPC may read the script prefix; ``grants`` go through for
     ``principal_arns`` (the notebook roles) only, and nothing else in S3 does.
 
@@ -254,15 +277,13 @@ def s3_endpoint_policy(bucket, prefix, region="us-east-1", grants=(), principal_
     statements = _script_statements(bucket, prefix, partition)
     for statement in statements:
         statement["Principal"] = "*"
-    principals = {"StringEquals": {"aws:PrincipalArn": sorted(set(principal_arns))}}
-    for _grant, objects, listing in _grant_statements(grants, partition) if principal_arns else []:
-        for statement in (objects, listing):
+    _endpoint_listing(statements[1])
+    principals = sorted(set(principal_arns))
+    for _grant, objects, listing in _grant_statements(grants, partition, account) if principals else []:
+        for statement in (objects, _endpoint_listing(listing)):
             statement["Principal"] = "*"
-            condition = dict(principals)
-            granted = statement.get("Condition", {}).get("StringLike", {}).get("s3:prefix", [""])[0]
-            if len(granted) - 1 >= ENDPOINT_WILDCARD_CONTEXT:
-                condition["StringLike"] = {"s3:prefix": [granted]}
-            statement["Condition"] = condition
+            condition = statement.setdefault("Condition", {})
+            condition["StringEquals"] = dict(condition.get("StringEquals", {}), **{"aws:PrincipalArn": principals})
             statements.append(statement)
     return {"Version": VERSION, "Statement": statements}
 
@@ -323,19 +344,25 @@ def logs_endpoint_policy(names, region, account):
 # (Amazon S3 User Guide, "Controlling access from VPC endpoints with bucket policies": such a policy
 # "disables console access to the specified bucket, because console requests don't originate from the
 # specified VPC endpoint"), and the isolation audit could not read the bucket it audits.  None of them
-# reads an object or lists a key.
+# reads an object or lists a key.  GetBucketPolicy shows the admin principals' ARNs, the caller's role id
+# and the endpoint id: names, no data.
 BUCKET_CONFIGURATION_READS = [
     "s3:GetBucketAcl",
+    "s3:GetBucketCORS",
     "s3:GetBucketLocation",
     "s3:GetBucketLogging",
+    "s3:GetBucketNotification",
+    "s3:GetBucketObjectLockConfiguration",
     "s3:GetBucketOwnershipControls",
     "s3:GetBucketPolicy",
     "s3:GetBucketPolicyStatus",
     "s3:GetBucketPublicAccessBlock",
     "s3:GetBucketTagging",
     "s3:GetBucketVersioning",
+    "s3:GetBucketWebsite",
     "s3:GetEncryptionConfiguration",
     "s3:GetLifecycleConfiguration",
+    "s3:GetReplicationConfiguration",
 ]
 
 

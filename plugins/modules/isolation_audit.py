@@ -164,6 +164,24 @@ notebooks:
     isolated:
       description: True when the notebook has no high finding.
       type: bool
+    data_access:
+      description:
+        - The S3 data the notebook's role can reach through the S3 gateway endpoint on the notebook's route
+          table - what both the role's policies and the endpoint's policy (its statements for that role) allow on
+          objects; empty without such an endpoint, V(null) when the role could not be read.
+        - An upper bound - bucket and key policies may deny more, and Deny statements are not subtracted.
+      type: list
+      elements: dict
+      contains:
+        bucket:
+          description: The bucket, or C(*) for a policy that allows every resource.
+          type: str
+        prefix:
+          description: The key prefix (C("") for the whole bucket).
+          type: str
+        access:
+          description: V(read), V(write) or V(read-write).
+          type: str
     counts:
       description: Its findings by severity (C(high), C(medium), C(low), C(total)).
       type: dict
@@ -196,6 +214,9 @@ notebooks:
   sample:
     - name: research-alice
       isolated: false
+      data_access:
+        - {bucket: research-data, prefix: team-a/, access: read-write}
+        - {bucket: team-a-scripts, prefix: lifecycle-configurations/, access: read}
       counts: {high: 1, medium: 0, low: 0, total: 1}
       findings:
         - id: subnet-egress-route

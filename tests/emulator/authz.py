@@ -492,6 +492,9 @@ def checks_for(where, action, params, s3_resource=None, method=None, headers=Non
     if prefix == "s3":
         kind = "object" if s3_resource and "/" in s3_resource.split(":::", 1)[-1] else "bucket"
         context = {"s3:prefix": params["prefix"]} if "prefix" in params else {}
+        # The bucket owner's account (Service Authorization Reference, S3 condition keys: s3:ResourceAccount
+        # "by the resource owner AWS account ID"); the emulator's buckets are all of the one account.
+        context["s3:ResourceAccount"] = where["account"]
         checks = [Check(action, s3_resource or "*", kind, context)]
         return checks + (_s3_key_checks(where, action, s3_resource, method, headers) if s3_resource else [])
     handler = {"ec2": ec2_checks, "sagemaker": sagemaker_checks, "iam": iam_checks, "kms": kms_checks}.get(prefix)

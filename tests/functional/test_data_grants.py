@@ -24,34 +24,50 @@ PREFIX = "grants"
 BUCKET = "grants-notebook-scripts"
 SCRIPT = "lifecycle-configurations/autostop.py"
 READ_BUCKET, RW_BUCKET, OTHER_BUCKET = "grants-read-data", "grants-rw-data", "grants-other-data"
+# SSE-KMS buckets: one granted with its key, one granted without (its key is not the role's to use).
+KMS_BUCKET, OTHER_KEY_BUCKET = "grants-kms-data", "grants-other-key-data"
 GRANTS = [
     # listed out of order: the role sorts them, a reordered list changes nothing
     {"bucket": RW_BUCKET, "prefix": "team/", "access": "read-write"},
     {"bucket": READ_BUCKET, "prefix": "shared/reference/", "access": "read"},
+    {"bucket": OTHER_KEY_BUCKET, "prefix": "enc/", "access": "read"},
 ]
 ROLE_ARN = "arn:aws:iam::%s:role/%s-notebook" % (harness.ACCOUNT_ID, PREFIX)
 OBJECTS = {
     READ_BUCKET: ["shared/reference/a.csv", "private/b.csv"],
     RW_BUCKET: ["team/x.csv", "elsewhere/y.csv"],
     OTHER_BUCKET: ["team/x.csv"],
+    KMS_BUCKET: ["enc/a.csv"],
+    OTHER_KEY_BUCKET: ["enc/a.csv"],
 }
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     with harness.Emulator(tls=True) as emulator:
-        s3 = emulator.client("s3")
-        for bucket, keys in OBJECTS.items():
+        s3, kms = emulator.client("s3"), emulator.client("kms")
+        keys = {
+            bucket: kms.create_key(Description=bucket)["KeyMetadata"]["Arn"]
+            for bucket in (KMS_BUCKET, OTHER_KEY_BUCKET)
+        }
+        for bucket, names in OBJECTS.items():
             s3.create_bucket(Bucket=bucket)
-            for key in keys:
+            if bucket in keys:
+                default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": keys[bucket]}
+                rule = {"ApplyServerSideEncryptionByDefault": default, "BucketKeyEnabled": True}
+                s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [rule]})
+            for key in names:
                 s3.put_object(Bucket=bucket, Key=key, Body=b"1,2\n")
+        grants = GRANTS + [
+            {"bucket": KMS_BUCKET, "prefix": "enc/", "access": "read-write", "kms_key_arn": keys[KMS_BUCKET]}
+        ]
         network, _table = vpc_with_private_subnet(emulator.client("ec2"), "10.81")
         variables = dict(network, isolated_notebook_name_prefix=PREFIX, isolated_notebook_bucket=BUCKET,
-                         isolated_notebook_data_grants=GRANTS, **notebook_list(["grants-one"]))  # fmt: skip
+                         isolated_notebook_data_grants=grants, **notebook_list(["grants-one"]))  # fmt: skip
         first = play(emulator, tmp_path_factory.mktemp("grants"), variables)
         assert first.rc == 0, first.output[-5000:]
         reordered = play(emulator, tmp_path_factory.mktemp("grants-again"),
-                         dict(variables, isolated_notebook_data_grants=list(reversed(GRANTS))))  # fmt: skip
+                         dict(variables, isolated_notebook_data_grants=list(reversed(grants))))  # fmt: skip
         endpoint = emulator.client("ec2").describe_vpc_endpoints(
             Filters=[{"Name": "vpc-id", "Values": [network["isolated_notebook_vpc_id"]]},
                      {"Name": "service-name", "Values": ["com.amazonaws.%s.s3" % harness.REGION]}]
@@ -110,6 +126,9 @@ def cells(s3):
         "other bucket: get": outcome(s3.get_object, Bucket=OTHER_BUCKET, Key="team/x.csv"),
         "other bucket: list": outcome(s3.list_objects_v2, Bucket=OTHER_BUCKET, Prefix="team/"),
         "other bucket: put": outcome(s3.put_object, Bucket=OTHER_BUCKET, Key="team/new.csv", Body=b"x"),
+        "encrypted grant with its key: get": outcome(s3.get_object, Bucket=KMS_BUCKET, Key="enc/a.csv"),
+        "encrypted grant with its key: put": outcome(s3.put_object, Bucket=KMS_BUCKET, Key="enc/new.csv", Body=b"x"),
+        "encrypted grant without its key: get": outcome(s3.get_object, Bucket=OTHER_KEY_BUCKET, Key="enc/a.csv"),
         "script: get": outcome(s3.get_object, Bucket=BUCKET, Key=SCRIPT),
         "script: list": outcome(s3.list_objects_v2, Bucket=BUCKET, Prefix="lifecycle-configurations/"),
         "script: put": outcome(s3.put_object, Bucket=BUCKET, Key=SCRIPT, Body=b"import os\n"),
@@ -124,6 +143,9 @@ NOTEBOOK_ROLE = {
     "read-write grant: delete": "allow",
     "read-write bucket: get outside the prefix": "deny", "read-write bucket: put outside the prefix": "deny",
     "other bucket: get": "deny", "other bucket: list": "deny", "other bucket: put": "deny",
+    "encrypted grant with its key: get": "allow", "encrypted grant with its key: put": "allow",
+    # granted without kms_key_arn: S3 lets the request in, KMS refuses to decrypt
+    "encrypted grant without its key: get": "deny",
     "script: get": "allow", "script: list": "allow", "script: put": "deny",
 }  # fmt: skip
 
@@ -131,15 +153,19 @@ NOTEBOOK_ROLE = {
 def test_the_role_writes_the_grants_and_a_reordered_list_changes_nothing(stack):
     policies = __import__("ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.policies",
                           fromlist=["policies"])  # fmt: skip
-    ordered = sorted(GRANTS, key=lambda g: (g["bucket"], g["prefix"]))
-    expected = policies.data_access_policy([dict(g, kms_key_arn="") for g in ordered], harness.REGION)
+    grants = stack["variables"]["isolated_notebook_data_grants"]
+    ordered = sorted(grants, key=lambda g: (g["bucket"], g["prefix"]))
+    completed = [dict(g, kms_key_arn=g.get("kms_key_arn", ""), account="") for g in ordered]
+    expected = policies.data_access_policy(completed, harness.REGION, harness.ACCOUNT_ID)
+    assert any(s["Sid"].startswith("DataKey") for s in expected["Statement"])
     assert policy_document(stack["emulator"], PREFIX + "-data") == expected
     attached = stack["emulator"].client("iam").list_attached_role_policies(RoleName=PREFIX + "-notebook")
     assert PREFIX + "-data" in [p["PolicyName"] for p in attached["AttachedPolicies"]]
     endpoint_policy = json.loads(stack["endpoint"]["PolicyDocument"])
     granted = [s for s in endpoint_policy["Statement"] if s["Sid"].startswith("Data")]
-    assert len(granted) == 4 and all(
-        s["Condition"]["StringEquals"] == {"aws:PrincipalArn": [ROLE_ARN]} for s in granted
+    assert len(granted) == 2 * len(grants) and all(
+        s["Condition"]["StringEquals"] == {"aws:PrincipalArn": [ROLE_ARN], "s3:ResourceAccount": harness.ACCOUNT_ID}
+        for s in granted
     )
     reordered = stack["reordered"]
     assert reordered.rc == 0 and reordered.recap["changed"] == 0, reordered.output[-4000:]
@@ -169,6 +195,28 @@ def test_the_endpoint_keeps_every_other_principal_in_the_vpc_from_the_data(stack
                                     behind_endpoint=stack["endpoint"]["VpcEndpointId"]))  # fmt: skip
     # Through the endpoint, anything in the VPC may list the scripts (not read them: the key).
     assert through == {k: "allow" if k == "script: list" else "deny" for k in through}
+
+
+def test_the_audit_reports_the_data_the_notebook_reaches(stack, authorized):
+    emulator, report_dir = stack["emulator"], stack["tmp"].mktemp("grants-audit")
+    set_auth(emulator, False)
+    try:
+        run = play(emulator, report_dir, {"audit_names": ["grants-one"], "audit_report_dir": str(report_dir)},
+                   playbook="audit")  # fmt: skip
+    finally:
+        set_auth(emulator, True)
+    assert run.rc == 0, run.output[-5000:]
+    [notebook] = json.loads((report_dir / ("isolation-audit-%s.json" % harness.REGION)).read_text())["notebooks"]
+    assert notebook["isolated"], notebook["findings"]
+    assert notebook["data_access"] == [
+        {"bucket": KMS_BUCKET, "prefix": "enc/", "access": "read-write"},
+        {"bucket": BUCKET, "prefix": "lifecycle-configurations/", "access": "read"},
+        {"bucket": OTHER_KEY_BUCKET, "prefix": "enc/", "access": "read"},
+        {"bucket": READ_BUCKET, "prefix": "shared/reference/", "access": "read"},
+        {"bucket": RW_BUCKET, "prefix": "team/", "access": "read-write"},
+    ]
+    markdown = (report_dir / ("isolation-audit-%s.md" % harness.REGION)).read_text()
+    assert "| grants-one | %s | `team/` | read-write |" % RW_BUCKET in markdown
 
 
 def test_removing_the_grants_deletes_the_data_policy_and_shrinks_the_endpoint_policy(stack, authorized):

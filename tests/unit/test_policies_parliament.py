@@ -31,7 +31,7 @@ REGIONS = ["us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1"]
 GRANTS = [
     {"bucket": "research-data", "prefix": "team-a/raw/", "access": "read", "kms_key_arn": ""},
     {"bucket": "research-data", "prefix": "out/", "access": "read-write", "kms_key_arn": KEY % "us-east-1"},
-    {"bucket": "whole-bucket", "prefix": "", "access": "read", "kms_key_arn": ""},
+    {"bucket": "whole-bucket", "prefix": "", "access": "read", "kms_key_arn": "", "account": "210987654321"},
 ]
 
 
@@ -52,7 +52,7 @@ def documents(region):
             "s3_endpoint_policy",
             policies.s3_endpoint_policy(BUCKET, PREFIX, region, grants(region), [ROLE % arn.partition_of(region)]),
         ),
-        ("data_access_policy", policies.data_access_policy(grants(region), region)),
+        ("data_access_policy", policies.data_access_policy(grants(region), region, ACCOUNT)),
         ("sagemaker_endpoint_policy", policies.sagemaker_endpoint_policy(NAMES, region, ACCOUNT)),
         ("notebook_policy", policies.notebook_policy(NAMES, region, ACCOUNT)),
         ("logs_endpoint_policy", policies.logs_endpoint_policy(NAMES, region, ACCOUNT)),
@@ -286,10 +286,12 @@ def test_bucket_policy_exactly():
             {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
              "Resource": resources, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
             {"Sid": "DenyOutsideVpcEndpoint", "Effect": "Deny", "Principal": "*",
-             "NotAction": ["s3:GetBucketAcl", "s3:GetBucketLocation", "s3:GetBucketLogging",
+             "NotAction": ["s3:GetBucketAcl", "s3:GetBucketCORS", "s3:GetBucketLocation", "s3:GetBucketLogging",
+                           "s3:GetBucketNotification", "s3:GetBucketObjectLockConfiguration",
                            "s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus",
                            "s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging", "s3:GetBucketVersioning",
-                           "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration"],
+                           "s3:GetBucketWebsite", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
+                           "s3:GetReplicationConfiguration"],
              "Resource": resources,
              "Condition": {"StringNotEquals": {"aws:SourceVpce": ENDPOINT},
                            "ArnNotEquals": {"aws:PrincipalArn": sorted(ADMINS)}}},
@@ -523,41 +525,52 @@ def test_kms_key_policy_size_is_checked_by_the_role():
 def test_data_access_policy_exactly():
     assert policies.data_access_policy([], "eu-west-1") is None
     via = {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
-    assert policies.data_access_policy(grants("eu-west-1"), "eu-west-1") == {
+    owner = {"s3:ResourceAccount": ACCOUNT}
+    foreign = {"s3:ResourceAccount": "210987654321"}  # a grant that names the bucket owner's account
+    assert policies.data_access_policy(grants("eu-west-1"), "eu-west-1", ACCOUNT) == {
         "Version": "2012-10-17",
         "Statement": [
             {"Sid": "DataObjects1", "Effect": "Allow", "Action": ["s3:GetObject"],
-             "Resource": "arn:aws:s3:::research-data/team-a/raw/*"},
+             "Resource": "arn:aws:s3:::research-data/team-a/raw/*", "Condition": {"StringEquals": owner}},
             {"Sid": "DataList1", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::research-data",
-             "Condition": {"StringLike": {"s3:prefix": ["team-a/raw/*"]}}},
+             "Condition": {"StringEquals": owner, "StringLike": {"s3:prefix": ["team-a/raw/*"]}}},
             {"Sid": "DataObjects2", "Effect": "Allow",
-             "Action": ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-             "Resource": "arn:aws:s3:::research-data/out/*"},
+             "Action": ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:ListMultipartUploadParts",
+                        "s3:PutObject"],
+             "Resource": "arn:aws:s3:::research-data/out/*", "Condition": {"StringEquals": owner}},
             {"Sid": "DataList2", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::research-data",
-             "Condition": {"StringLike": {"s3:prefix": ["out/*"]}}},
+             "Condition": {"StringEquals": owner, "StringLike": {"s3:prefix": ["out/*"]}}},
             {"Sid": "DataKey2", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
              "Resource": KEY % "eu-west-1",
              "Condition": {"StringEquals": via, "StringLike": {"kms:EncryptionContext:aws:s3:arn": [
                  "arn:aws:s3:::research-data", "arn:aws:s3:::research-data/out/*"]}}},
             # the prefix "": the whole bucket, listing included
             {"Sid": "DataObjects3", "Effect": "Allow", "Action": ["s3:GetObject"],
-             "Resource": "arn:aws:s3:::whole-bucket/*"},
-            {"Sid": "DataList3", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::whole-bucket"},
+             "Resource": "arn:aws:s3:::whole-bucket/*", "Condition": {"StringEquals": foreign}},
+            {"Sid": "DataList3", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::whole-bucket",
+             "Condition": {"StringEquals": foreign}},
         ],
     }  # fmt: skip
+    # No account anywhere (library use): no owner condition.
+    statements = policies.data_access_policy([dict(g, account="") for g in grants("eu-west-1")], "eu-west-1")[
+        "Statement"
+    ]
+    assert "Condition" not in statements[0]
 
 
 def test_s3_endpoint_policy_lets_the_grants_through_for_the_named_roles_only():
     role = ROLE % "aws"
-    document = policies.s3_endpoint_policy(BUCKET, PREFIX, "us-east-1", grants("us-east-1"), [role, role])
+    document = policies.s3_endpoint_policy(BUCKET, PREFIX, "us-east-1", grants("us-east-1"), [role, role], ACCOUNT)
     assert document["Statement"][:2] == policies.s3_endpoint_policy(BUCKET, PREFIX)["Statement"]
     granted = document["Statement"][2:]
-    identity = [s for s in policies.data_access_policy(grants("us-east-1"))["Statement"] if "Key" not in s["Sid"]]
+    identity = [s for s in policies.data_access_policy(grants("us-east-1"), "us-east-1", ACCOUNT)["Statement"]
+                if "Key" not in s["Sid"]]  # fmt: skip
     assert [s["Sid"] for s in granted] == [s["Sid"] for s in identity]
     for statement, same in zip(granted, identity, strict=True):
         assert statement["Principal"] == "*"
         assert (statement["Action"], statement["Resource"]) == (same["Action"], same["Resource"])
-        assert statement["Condition"]["StringEquals"] == {"aws:PrincipalArn": [role]}
+        owner = same["Condition"]["StringEquals"]["s3:ResourceAccount"]
+        assert statement["Condition"]["StringEquals"] == {"s3:ResourceAccount": owner, "aws:PrincipalArn": [role]}
     # "team-a/raw/*" keeps its condition; "out/*" has too few characters next to its wildcard for an
     # endpoint policy, and the whole bucket has none.
     assert granted[1]["Condition"]["StringLike"] == {"s3:prefix": ["team-a/raw/*"]}
@@ -589,3 +602,14 @@ def test_endpoint_policy_errors_wants_a_principal_and_counts_white_space():
                           "Resource": ["arn:aws:s3:::b/%05d" % n for n in range(1200)]}]}  # fmt: skip
     [message] = policies.endpoint_policy_errors(big)
     assert message == "the endpoint policy is %d characters, over its quota of 20480" % len(json.dumps(big))
+
+
+def test_a_short_script_prefix_keeps_the_endpoint_policy_valid():
+    # "lc/*" has three characters next to its wildcard: AWS wants six in an endpoint policy's conditions.
+    document = policies.s3_endpoint_policy(BUCKET, "lc/")
+    assert [s.get("Condition") for s in document["Statement"]] == [None, None]
+    assert policies.endpoint_policy_errors(document) == []
+    # The role's own policy still holds the listing to the prefix.
+    assert policies.s3_read_policy(BUCKET, "lc/")["Statement"][1]["Condition"] == {
+        "StringLike": {"s3:prefix": ["lc/*"]}
+    }

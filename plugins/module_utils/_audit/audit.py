@@ -38,6 +38,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.
     check_lifecycle_logs,
     logs_endpoints,
 )
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.reach import notebook_reach
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn import name_error
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError
 
@@ -158,6 +159,12 @@ def report(data, spec, region, calls, now=None):
             return [check_failed("role", arn, role_data["operation"], role_data["error"])]
         return check_role(role_data)
 
+    # The execution roles of the audited notebooks, by VPC: the principals a data grant may name.
+    vpc_roles = {}
+    for notebook in data["notebooks"]:
+        vpc = (subnets.get(notebook.get("SubnetId")) or {}).get("VpcId")
+        if vpc and notebook.get("RoleArn"):
+            vpc_roles.setdefault(vpc, set()).add(notebook["RoleArn"])
     results = []
     for notebook in data["notebooks"]:
         name = notebook["NotebookInstanceName"]
@@ -175,6 +182,7 @@ def report(data, spec, region, calls, now=None):
                     tables.get(vpc_id, []),
                     endpoints.get(vpc_id, []),
                     region,
+                    sorted(vpc_roles.get(vpc_id, ())),
                 )
             )
         if notebook.get("RoleArn"):
@@ -207,6 +215,13 @@ def report(data, spec, region, calls, now=None):
                 "lifecycle_config_name": lcc,
                 "direct_internet_access": notebook.get("DirectInternetAccess"),
                 "isolated": not any(f["severity"] == "high" for f in findings),
+                # The S3 data the role can reach through the endpoint on the notebook's route table.
+                "data_access": notebook_reach(
+                    subnet_id,
+                    tables.get(vpc_id, []),
+                    endpoints.get(vpc_id, []),
+                    data["roles"].get(notebook.get("RoleArn")),
+                ),
                 "counts": count_by_severity(findings),
                 "findings": findings,
             }

@@ -89,11 +89,12 @@ def check_notebook(notebook, allow_root_access=False):
     return found
 
 
-def check_network(subnet_id, subnet, route_tables, endpoints, region):
+def check_network(subnet_id, subnet, route_tables, endpoints, region, notebook_roles=()):
     """The subnet's effective route table and the VPC's endpoints.
 
     ``subnet``: DescribeSubnets shape (None: not found); ``route_tables``: the VPC's tables in
-    amazon.aws's snake_case shape; ``endpoints``: the VPC's endpoints (DescribeVpcEndpoints shape).
+    amazon.aws's snake_case shape; ``endpoints``: the VPC's endpoints (DescribeVpcEndpoints shape);
+    ``notebook_roles``: the execution roles of the VPC's audited notebooks (whose data grants may write).
     """
     if subnet is None:
         return [check_failed("subnet", subnet_id, "DescribeSubnets", "not found")]
@@ -148,7 +149,7 @@ def check_network(subnet_id, subnet, route_tables, endpoints, region):
     for endpoint in on_table:
         found.extend(
             check_s3_endpoint_policy(
-                parse_document(endpoint.get("PolicyDocument")), endpoint["VpcEndpointId"], table_id
+                parse_document(endpoint.get("PolicyDocument")), endpoint["VpcEndpointId"], table_id, notebook_roles
             )
         )
     if not any(is_service(e, "sagemaker.api", "Interface") for e in endpoints):

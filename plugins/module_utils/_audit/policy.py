@@ -20,6 +20,10 @@ except ImportError:  # Python 2 (never used: the collection needs Python 3)
     from urllib import unquote
 
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.findings import finding
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.policies import (
+    BUCKET_CONFIGURATION_READS,
+    GRANT_ACTIONS,
+)
 
 S3_READ_ACTION = re.compile(r"^s3:(get|list)[a-z0-9]*\*?$")
 WILDCARD_RESOURCE = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*$")
@@ -76,9 +80,26 @@ def named_principals(statement):
     return [] if not found or any("*" in v or "?" in v for v in found) else sorted(found)
 
 
-def check_s3_endpoint_policy(document, endpoint_id, route_table_id):
-    """S3 gateway endpoint policy: no ``*``/``s3:*`` actions, no ``*`` resources, no writes for anyone
-    in the VPC (a write granted to named principals, a read-write data grant, is no finding)."""
+# The writes a read-write data grant puts in the endpoint policy (policies.GRANT_ACTIONS).
+GRANT_WRITES = frozenset(a.lower() for a in GRANT_ACTIONS["read-write"])
+
+
+def _granted_write(statement, writes, notebook_roles):
+    """A read-write data grant: writes no other than a grant's, on objects under a named bucket, for
+    notebook roles of the VPC only (aws:PrincipalArn)."""
+    named = named_principals(statement)
+    resources = [str(r) for r in as_list(statement.get("Resource"))]
+    return (
+        bool(named)
+        and set(named) <= set(notebook_roles)
+        and set(a.lower() for a in writes) <= GRANT_WRITES
+        and all(":s3:::" in r and "/" in r and "*" not in r.split(":::", 1)[1].split("/", 1)[0] for r in resources)
+    )
+
+
+def check_s3_endpoint_policy(document, endpoint_id, route_table_id, notebook_roles=()):
+    """S3 gateway endpoint policy: no ``*``/``s3:*`` actions, no ``*`` resources, no writes - but those
+    of a read-write data grant to ``notebook_roles`` (the roles of the VPC's audited notebooks)."""
     found = []
     if document is None:
         # AWS never returns an endpoint without a policy; none means the default, full access.
@@ -107,7 +128,7 @@ def check_s3_endpoint_policy(document, endpoint_id, route_table_id):
             )
             continue
         writes = [a for a in actions if not S3_READ_ACTION.match(a.lower())]
-        if writes and not named_principals(statement):
+        if writes and not _granted_write(statement, writes, notebook_roles):
             evidence = dict(evidence, write_actions=writes)
             found.append(
                 finding(
@@ -195,14 +216,14 @@ def check_trust_policy(document, role):
     return found
 
 
-# What a Deny must cover to guard the data: a NotAction that exempts none of these still does.
-S3_DATA_ACTIONS = ("s3:getobject", "s3:putobject", "s3:listbucket", "s3:deleteobject")
+# A Deny with NotAction guards the bucket when it exempts nothing but reads of the bucket's configuration
+# (policies.BUCKET_CONFIGURATION_READS), named exactly: a wildcard or any other action is a hole.
+CONFIGURATION_READS = frozenset(a.lower() for a in BUCKET_CONFIGURATION_READS)
 
 
 def _covers_s3(statement):
     if "NotAction" in statement:
-        exempt = [str(a).lower() for a in as_list(statement.get("NotAction"))]
-        return not any(fnmatch.fnmatchcase(action, a) for a in exempt for action in S3_DATA_ACTIONS)
+        return set(str(a).lower() for a in as_list(statement.get("NotAction"))) <= CONFIGURATION_READS
     actions = [str(a).lower() for a in as_list(statement.get("Action"))]
     return any(a in ("*", "s3:*") for a in actions)
 

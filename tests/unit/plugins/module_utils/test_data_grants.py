@@ -23,7 +23,7 @@ def test_good_grants_have_no_error():
         errors(
             {"bucket": "research-data", "prefix": "team-a/raw/", "access": "read"},
             {"bucket": "research-data", "prefix": "team-a/out/", "access": "read-write", "kms_key_arn": KEY},
-            {"bucket": "whole.bucket-1", "prefix": ""},
+            {"bucket": "whole.bucket-1", "prefix": "", "account": "210987654321"},
             {"bucket": SCRIPTS, "prefix": SCRIPT_PREFIX, "access": "read"},
             {"bucket": SCRIPTS, "prefix": "results/", "access": "read-write"},
         )
@@ -58,6 +58,10 @@ def test_good_grants_have_no_error():
         ),
         ({"bucket": SCRIPTS, "prefix": "lifecycle-configurations/sub/", "access": "read-write"}, "rewrite"),
         ("research-data", "[0]: must be a mapping"),
+        ({"bucket": "192.168.1.10", "prefix": "a/"}, "not an IP address"),
+        ({"bucket": "xn--data", "prefix": "a/"}, "[0].bucket"),
+        ({"bucket": "data-s3alias", "prefix": "a/"}, "[0].bucket"),
+        ({"bucket": "research-data", "prefix": "a/", "account": "1234"}, "[0].account: '1234' must be the 12-digit"),
     ],
 )
 def test_each_rule_names_the_grant_and_the_field(grant, expected):
@@ -75,9 +79,9 @@ def test_normalize_fills_the_defaults_and_sorts():
     grants = [{"bucket": "b-data", "prefix": "z/"}, {"bucket": "a-data", "prefix": "y/", "access": "read-write"},
               {"bucket": "b-data", "prefix": "a/", "kms_key_arn": None}]  # fmt: skip
     assert data_grants.normalize(grants) == [
-        {"bucket": "a-data", "prefix": "y/", "access": "read-write", "kms_key_arn": ""},
-        {"bucket": "b-data", "prefix": "a/", "access": "read", "kms_key_arn": ""},
-        {"bucket": "b-data", "prefix": "z/", "access": "read", "kms_key_arn": ""},
+        {"bucket": "a-data", "prefix": "y/", "access": "read-write", "kms_key_arn": "", "account": ""},
+        {"bucket": "b-data", "prefix": "a/", "access": "read", "kms_key_arn": "", "account": ""},
+        {"bucket": "b-data", "prefix": "z/", "access": "read", "kms_key_arn": "", "account": ""},
     ]
     assert data_grants.normalize(list(reversed(grants))) == data_grants.normalize(grants)
     assert data_grants.normalize(None) == []

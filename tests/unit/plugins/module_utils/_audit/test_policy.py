@@ -139,15 +139,32 @@ def test_bucket_policy_missing_one_deny(sid, expected):
     assert ids(checks.check_bucket(BUCKET, bucket_data(policy=policy))) == [expected]
 
 
-def test_a_read_write_grant_for_named_roles_is_no_finding():
-    team_role = "arn:aws:iam::123456789012:role/team-notebook"
-    grants = [{"bucket": "research-data", "prefix": "team-a/", "access": "read-write", "kms_key_arn": ""}]
-    document = policies.s3_endpoint_policy(BUCKET, PREFIX, REGION, grants, [team_role])
+TEAM_ROLE = "arn:aws:iam::123456789012:role/team-notebook"
+GRANT = {"bucket": "research-data", "prefix": "team-a/", "access": "read-write", "kms_key_arn": "", "account": ""}
+
+
+def test_a_read_write_grant_for_the_vpcs_notebook_roles_is_no_finding():
+    document = policies.s3_endpoint_policy(BUCKET, PREFIX, REGION, [GRANT], [TEAM_ROLE], ACCOUNT)
     assert any("s3:PutObject" in s["Action"] for s in document["Statement"])
-    assert policy.check_s3_endpoint_policy(document, ENDPOINT, TABLE) == []
-    assert policy.named_principals(document["Statement"][2]) == [team_role]
+    assert policy.check_s3_endpoint_policy(document, ENDPOINT, TABLE, [TEAM_ROLE]) == []
+    assert policy.named_principals(document["Statement"][2]) == [TEAM_ROLE]
+    # The same writes for a role that is no audited notebook's, or for everyone: findings.
+    assert ids(policy.check_s3_endpoint_policy(document, ENDPOINT, TABLE, [])) == ["s3-endpoint-policy-write"]
     opened = dict(document, Statement=[dict(s, Condition={}) for s in document["Statement"]])
-    assert [f["id"] for f in policy.check_s3_endpoint_policy(opened, ENDPOINT, TABLE)] == ["s3-endpoint-policy-write"]
+    assert ids(policy.check_s3_endpoint_policy(opened, ENDPOINT, TABLE, [TEAM_ROLE])) == ["s3-endpoint-policy-write"]
+
+
+@pytest.mark.parametrize("change", [
+    {"Condition": {"StringEquals": {"aws:PrincipalArn": "arn:aws:iam::999999999999:role/x"}}},  # another account's
+    {"Action": ["s3:PutObject", "s3:PutBucketPolicy"]},  # more than a grant's writes
+    {"Resource": "arn:aws:s3:::*/team-a/*"},  # any bucket
+])  # fmt: skip
+def test_a_write_beyond_a_grant_is_a_finding(change):
+    statement = dict(
+        policies.s3_endpoint_policy(BUCKET, PREFIX, REGION, [GRANT], [TEAM_ROLE])["Statement"][2], **change
+    )
+    found = policy.check_s3_endpoint_policy({"Statement": [statement]}, ENDPOINT, TABLE, [TEAM_ROLE])
+    assert "s3-endpoint-policy-write" in ids(found) or "s3-endpoint-policy-allow-all" in ids(found)
 
 
 @pytest.mark.parametrize("exempt, guarded", [
@@ -156,6 +173,10 @@ def test_a_read_write_grant_for_named_roles_is_no_finding():
     (["s3:Get*"], False),  # would exempt GetObject
     (["s3:List*"], False),
     (["s3:*"], False),
+    # a configuration read left out and a hole added: GetObjectVersion reads old versions
+    (policies.BUCKET_CONFIGURATION_READS[1:] + ["s3:GetObjectVersion"], False),
+    (["s3:GetBucketPolicy", "s3:PutBucketPolicy"], False),
+    (["S3:GetBucketPolicy"], True),  # action names are not case-sensitive
 ])  # fmt: skip
 def test_an_endpoint_deny_with_not_action_guards_the_data_unless_it_exempts_it(exempt, guarded):
     policy = policies.bucket_policy(BUCKET, ENDPOINT, [ADMIN], REGION)
