@@ -20,9 +20,12 @@ ACCESS = ("read", "read-write")
 FIELDS = ("bucket", "prefix", "access", "account", "kms_key_arn")
 # S3 bucket naming rules (Amazon S3 User Guide, "General purpose bucket naming rules"): 3-63 characters,
 # lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit, no "..".
-# Not an IP address, no "xn--"/"sthree-" prefix, no "-s3alias"/"--ol-s3" suffix (reserved).
+# Not an IP address, no reserved prefix ("xn--", "sthree-", "amzn-s3-demo-") or suffix ("-s3alias", "--ol-s3",
+# ".mrap", "--x-s3", "--table-s3").
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-RESERVED_BUCKET_RE = re.compile(r"^(\d+\.\d+\.\d+\.\d+|xn--.*|sthree-.*|.*-s3alias|.*--ol-s3)$")
+RESERVED_BUCKET_RE = re.compile(
+    r"^(\d+\.\d+\.\d+\.\d+|xn--.*|sthree-.*|amzn-s3-demo-.*|.*-s3alias|.*--ol-s3|.*\.mrap|.*--x-s3|.*--table-s3)$"
+)
 ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
 # A key prefix of the characters S3 calls safe ("Naming Amazon S3 objects", safe characters), ending
 # with "/" so that "data/" never also grants "database/"; "" grants the whole bucket.  "*" and "?" are

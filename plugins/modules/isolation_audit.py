@@ -168,7 +168,8 @@ notebooks:
       description:
         - The S3 data the notebook's role can reach through the S3 gateway endpoint on the notebook's route
           table - what both the role's policies and the endpoint's policy (its statements for that role) allow on
-          objects; empty without such an endpoint, V(null) when the role could not be read.
+          objects; empty without such an endpoint, V(null) when the role could not be read. A notebook with a way
+          around the endpoint (direct internet access, a route out of the VPC) reaches all that its role allows.
         - An upper bound - bucket and key policies may deny more, and Deny statements are not subtracted.
       type: list
       elements: dict
@@ -182,6 +183,16 @@ notebooks:
         access:
           description: V(read), V(write) or V(read-write).
           type: str
+        accounts:
+          description:
+            - The bucket owners' accounts the role's statement holds the bucket to (C(s3:ResourceAccount)); empty
+              for any account.
+          type: list
+          elements: str
+        exact:
+          description:
+            - V(false) where two wildcard patterns overlap only in part; the bucket and prefix are then an upper bound.
+          type: bool
     counts:
       description: Its findings by severity (C(high), C(medium), C(low), C(total)).
       type: dict
@@ -215,8 +226,8 @@ notebooks:
     - name: research-alice
       isolated: false
       data_access:
-        - {bucket: research-data, prefix: team-a/, access: read-write}
-        - {bucket: team-a-scripts, prefix: lifecycle-configurations/, access: read}
+        - {bucket: research-data, prefix: team-a/, access: read-write, accounts: ["123456789012"], exact: true}
+        - {bucket: team-a-scripts, prefix: lifecycle-configurations/, access: read, accounts: [], exact: true}
       counts: {high: 1, medium: 0, low: 0, total: 1}
       findings:
         - id: subnet-egress-route

@@ -275,7 +275,11 @@ def test_fleet_of_50_costs_one_describe_each_and_constant_shared_calls(emulator,
         }, served
         assert {s: sum(ops.values()) for s, ops in served.items()} == result["aws_calls"], served
 
-    rows = [line for line in markdown.splitlines() if line.startswith("| fleet-")]
+    # The verdict table's rows (the data-access table's rows name the notebooks too).
+    verdict, reach = markdown.split("## S3 data each notebook can reach")
+    rows = [line for line in verdict.splitlines() if line.startswith("| fleet-")]
     assert len(rows) == FLEET and all("| isolated |" in row for row in rows)
+    # Each notebook reads its script prefix, the one object grant of the fleet's role.
+    assert len([line for line in reach.splitlines() if line.startswith("| fleet-") and "| read |" in line]) == FLEET
     assert "**50** notebooks, **50** isolated" in markdown
     assert "50 notebooks in us-east-1: 50 isolated, 0 not isolated" in last_task_output(output)

@@ -208,15 +208,16 @@ def test_the_audit_reports_the_data_the_notebook_reaches(stack, authorized):
     assert run.rc == 0, run.output[-5000:]
     [notebook] = json.loads((report_dir / ("isolation-audit-%s.json" % harness.REGION)).read_text())["notebooks"]
     assert notebook["isolated"], notebook["findings"]
+    owner = [harness.ACCOUNT_ID]
     assert notebook["data_access"] == [
-        {"bucket": KMS_BUCKET, "prefix": "enc/", "access": "read-write"},
-        {"bucket": BUCKET, "prefix": "lifecycle-configurations/", "access": "read"},
-        {"bucket": OTHER_KEY_BUCKET, "prefix": "enc/", "access": "read"},
-        {"bucket": READ_BUCKET, "prefix": "shared/reference/", "access": "read"},
-        {"bucket": RW_BUCKET, "prefix": "team/", "access": "read-write"},
+        {"bucket": KMS_BUCKET, "prefix": "enc/", "access": "read-write", "accounts": owner, "exact": True},
+        {"bucket": BUCKET, "prefix": "lifecycle-configurations/", "access": "read", "accounts": [], "exact": True},
+        {"bucket": OTHER_KEY_BUCKET, "prefix": "enc/", "access": "read", "accounts": owner, "exact": True},
+        {"bucket": READ_BUCKET, "prefix": "shared/reference/", "access": "read", "accounts": owner, "exact": True},
+        {"bucket": RW_BUCKET, "prefix": "team/", "access": "read-write", "accounts": owner, "exact": True},
     ]
     markdown = (report_dir / ("isolation-audit-%s.md" % harness.REGION)).read_text()
-    assert "| grants-one | %s | `team/` | read-write |" % RW_BUCKET in markdown
+    assert "| grants-one | %s | `team/` | read-write | %s |" % (RW_BUCKET, harness.ACCOUNT_ID) in markdown
 
 
 def test_removing_the_grants_deletes_the_data_policy_and_shrinks_the_endpoint_policy(stack, authorized):

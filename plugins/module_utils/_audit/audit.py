@@ -217,7 +217,8 @@ def report(data, spec, region, calls, now=None):
                 "isolated": not any(f["severity"] == "high" for f in findings),
                 # The S3 data the role can reach through the endpoint on the notebook's route table.
                 "data_access": notebook_reach(
-                    subnet_id,
+                    notebook,
+                    subnet,
                     tables.get(vpc_id, []),
                     endpoints.get(vpc_id, []),
                     data["roles"].get(notebook.get("RoleArn")),

@@ -84,16 +84,32 @@ def named_principals(statement):
 GRANT_WRITES = frozenset(a.lower() for a in GRANT_ACTIONS["read-write"])
 
 
+def owner_accounts(statement):
+    """The accounts a statement holds its buckets to (StringEquals s3:ResourceAccount); [] for any."""
+    keyed = (statement.get("Condition") or {}).get("StringEquals") or {}
+    return [str(v) for key, values in keyed.items() if key.lower() == "s3:resourceaccount" for v in as_list(values)]
+
+
+def _named_bucket(resource):
+    return (
+        ":s3:::" in resource and "/" in resource and not re.search(r"[*?]", resource.split(":::", 1)[1].split("/")[0])
+    )
+
+
 def _granted_write(statement, writes, notebook_roles):
-    """A read-write data grant: writes no other than a grant's, on objects under a named bucket, for
-    notebook roles of the VPC only (aws:PrincipalArn)."""
+    """A read-write data grant: writes no other than a grant's, on objects under a named bucket held to
+    its owner's account (s3:ResourceAccount), for notebook roles of the VPC only (aws:PrincipalArn)."""
     named = named_principals(statement)
     resources = [str(r) for r in as_list(statement.get("Resource"))]
+    owners = owner_accounts(statement)
     return (
         bool(named)
         and set(named) <= set(notebook_roles)
         and set(a.lower() for a in writes) <= GRANT_WRITES
-        and all(":s3:::" in r and "/" in r and "*" not in r.split(":::", 1)[1].split("/", 1)[0] for r in resources)
+        and bool(resources)
+        and all(_named_bucket(r) for r in resources)
+        and bool(owners)
+        and all(re.match(r"^[0-9]{12}$", o) for o in owners)
     )
 
 

@@ -154,16 +154,24 @@ def test_a_read_write_grant_for_the_vpcs_notebook_roles_is_no_finding():
     assert ids(policy.check_s3_endpoint_policy(opened, ENDPOINT, TABLE, [TEAM_ROLE])) == ["s3-endpoint-policy-write"]
 
 
+def _grant_statement(**change):
+    statement = policies.s3_endpoint_policy(BUCKET, PREFIX, REGION, [GRANT], [TEAM_ROLE], ACCOUNT)["Statement"][2]
+    return dict(statement, **change)
+
+
 @pytest.mark.parametrize("change", [
-    {"Condition": {"StringEquals": {"aws:PrincipalArn": "arn:aws:iam::999999999999:role/x"}}},  # another account's
+    {"Condition": {"StringEquals": {"aws:PrincipalArn": "arn:aws:iam::999999999999:role/x",
+                                    "s3:ResourceAccount": ACCOUNT}}},  # another account's role
     {"Action": ["s3:PutObject", "s3:PutBucketPolicy"]},  # more than a grant's writes
     {"Resource": "arn:aws:s3:::*/team-a/*"},  # any bucket
+    {"Resource": "arn:aws:s3:::research-dat?/team-a/*"},  # any bucket like it
+    {"Resource": []},
+    {"Condition": {"StringEquals": {"aws:PrincipalArn": TEAM_ROLE}}},  # a bucket of any account
+    {"Condition": {"StringEquals": {"aws:PrincipalArn": TEAM_ROLE, "s3:ResourceAccount": "*"}}},
 ])  # fmt: skip
 def test_a_write_beyond_a_grant_is_a_finding(change):
-    statement = dict(
-        policies.s3_endpoint_policy(BUCKET, PREFIX, REGION, [GRANT], [TEAM_ROLE])["Statement"][2], **change
-    )
-    found = policy.check_s3_endpoint_policy({"Statement": [statement]}, ENDPOINT, TABLE, [TEAM_ROLE])
+    assert policy.check_s3_endpoint_policy({"Statement": [_grant_statement()]}, ENDPOINT, TABLE, [TEAM_ROLE]) == []
+    found = policy.check_s3_endpoint_policy({"Statement": [_grant_statement(**change)]}, ENDPOINT, TABLE, [TEAM_ROLE])
     assert "s3-endpoint-policy-write" in ids(found) or "s3-endpoint-policy-allow-all" in ids(found)
 
 

@@ -17,19 +17,24 @@ GRANTS = [
     {"bucket": "research-data", "prefix": "reference/", "access": "read", "kms_key_arn": ""},
     {"bucket": "team-a-data", "prefix": "work/", "access": "read-write", "kms_key_arn": ""},
 ]
-SCRIPT_READ = {"bucket": SCRIPTS, "prefix": PREFIX, "access": "read"}
+SCRIPT_READ = {"bucket": SCRIPTS, "prefix": PREFIX, "access": "read", "accounts": [], "exact": True}
+OWNER = ["123456789012"]
 
 
 def role_policies(grants=None):
-    return [policies.s3_read_policy(SCRIPTS, PREFIX), policies.data_access_policy(grants or GRANTS),
-            policies.notebook_policy(["nb"], "us-east-1", "123456789012")]  # fmt: skip
+    data = policies.data_access_policy(grants or GRANTS, "us-east-1", "123456789012")
+    return [
+        policies.s3_read_policy(SCRIPTS, PREFIX),
+        data,
+        policies.notebook_policy(["nb"], "us-east-1", "123456789012"),
+    ]
 
 
 def test_the_collections_own_policies_reach_the_grants_and_the_scripts():
-    endpoint = policies.s3_endpoint_policy(SCRIPTS, PREFIX, "us-east-1", GRANTS, [ROLE])
+    endpoint = policies.s3_endpoint_policy(SCRIPTS, PREFIX, "us-east-1", GRANTS, [ROLE], "123456789012")
     assert reach.data_reach(role_policies(), [json.dumps(endpoint)], ROLE) == [
-        {"bucket": "research-data", "prefix": "reference/", "access": "read"},
-        {"bucket": "team-a-data", "prefix": "work/", "access": "read-write"},
+        {"bucket": "research-data", "prefix": "reference/", "access": "read", "accounts": OWNER, "exact": True},
+        {"bucket": "team-a-data", "prefix": "work/", "access": "read-write", "accounts": OWNER, "exact": True},
         SCRIPT_READ,
     ]
 
@@ -51,12 +56,12 @@ def test_the_role_bounds_the_endpoint_and_write_only_shows():
         "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::team-a-data/work/*"}]
     }
     assert reach.data_reach([writer], [endpoint], ROLE) == [
-        {"bucket": "team-a-data", "prefix": "work/", "access": "write"}
+        {"bucket": "team-a-data", "prefix": "work/", "access": "write", "accounts": [], "exact": True}
     ]
     everything = {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
     assert reach.data_reach([everything], [{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*",
                                                            "Resource": "*"}]}], ROLE) == [
-        {"bucket": "*", "prefix": "*", "access": "read-write"}]  # fmt: skip
+        {"bucket": "*", "prefix": "*", "access": "read-write", "accounts": [], "exact": True}]  # fmt: skip
 
 
 def test_notebook_reach_picks_the_endpoint_on_the_subnets_table():
@@ -66,6 +71,48 @@ def test_notebook_reach_picks_the_endpoint_on_the_subnets_table():
     endpoint = {"VpcEndpointId": "vpce-1", "VpcEndpointType": "Gateway", "ServiceName": "com.amazonaws.us-east-1.s3",
                 "RouteTableIds": ["rtb-1"], "PolicyDocument": document}  # fmt: skip
     role = {"arn": ROLE, "policies": [{"document": d} for d in role_policies()]}
-    assert len(reach.notebook_reach("subnet-1", tables, [endpoint], role)) == 3
-    assert reach.notebook_reach("subnet-2", tables, [endpoint], role) == []  # on the main table: no endpoint
-    assert reach.notebook_reach("subnet-1", tables, [endpoint], {"arn": ROLE, "error": "AccessDenied"}) is None
+    subnet = {"VpcId": "vpc-1"}
+
+    def notebook(subnet_id, internet="Disabled"):
+        return {"SubnetId": subnet_id, "DirectInternetAccess": internet}
+
+    assert len(reach.notebook_reach(notebook("subnet-1"), subnet, tables, [endpoint], role)) == 3
+    assert reach.notebook_reach(notebook("subnet-2"), subnet, tables, [endpoint], role) == []  # main table: no endpoint
+    denied = {"arn": ROLE, "error": "AccessDenied"}
+    assert reach.notebook_reach(notebook("subnet-1"), subnet, tables, [endpoint], denied) is None
+    # A way around the endpoint: all that the role allows, whatever the endpoint's policy.
+    bare = policies.s3_endpoint_policy(SCRIPTS, PREFIX, "us-east-1")
+    around = {"route_table_id": "rtb-1", "associations": [{"subnet_id": "subnet-1", "main": False}],
+              "routes": [{"destination_cidr_block": "0.0.0.0/0", "gateway_id": "igw-1"}]}  # fmt: skip
+    for case in [
+        (notebook("subnet-1", "Enabled"), subnet, tables),
+        (notebook(None), None, tables),
+        (notebook("subnet-1"), subnet, [around]),
+    ]:
+        found = reach.notebook_reach(*case, [dict(endpoint, PolicyDocument=json.dumps(bare))], role)
+        assert len(found) == 3, (case, found)
+
+
+def test_wider_role_grants_are_bounded_by_the_endpoint_and_no_grant_hides():
+    def role(statement):
+        return [{"Statement": [dict({"Effect": "Allow"}, **statement)]}]
+
+    endpoint = [{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                "Resource": "arn:aws:s3:::research-data/team-a/*"}]}]  # fmt: skip
+    narrowed = {"bucket": "research-data", "prefix": "team-a/", "access": "read", "accounts": [], "exact": True}
+    # The role's grant is wider than the endpoint's: the endpoint's prefix is what is reached.
+    assert reach.data_reach(role({"Action": "s3:GetObject", "Resource": "arn:aws:s3:::research-data/*"}), endpoint,
+                            ROLE) == [narrowed]  # fmt: skip
+    assert reach.data_reach(role({"Action": "s3:*", "Resource": "*"}), endpoint, ROLE) == [narrowed]
+    assert reach.data_reach(role({"Action": "s3:Get*", "Resource": "arn:aws:s3:::*"}), endpoint, ROLE) == [narrowed]
+    # NotResource and NotAction count as any resource and every action (an upper bound).
+    assert reach.data_reach(role({"Action": "s3:GetObject", "NotResource": "arn:aws:s3:::other/*"}), endpoint,
+                            ROLE) == [narrowed]  # fmt: skip
+    assert reach.data_reach(role({"NotAction": "iam:*", "Resource": "*"}), endpoint, ROLE) == [narrowed]
+    # GetObjectVersion reads too.
+    versions = [{"Statement": [dict(endpoint[0]["Statement"][0], Action="s3:GetObjectVersion")]}]
+    assert reach.data_reach(role({"Action": "s3:GetObjectVersion", "Resource": "*"}), versions, ROLE) == [narrowed]
+    # Two wildcard patterns that overlap in part: the one with the longer literal part, marked not exact.
+    partial = reach.data_reach(role({"Action": "s3:GetObject", "Resource": "arn:aws:s3:::research-*/x/*"}), endpoint,
+                               ROLE)  # fmt: skip
+    assert [(d["bucket"], d["prefix"], d["exact"]) for d in partial] == [("research-data", "team-a/", False)]
