@@ -43,8 +43,11 @@ here, and one that AWS refuses would pass.  This module replaces the identity ev
   AWS account root user".  In an interface endpoint's policy an account means its principals.
 - **Bucket policies on bucket requests**: moto checks a bucket policy for object requests only
   (gaps.py gives it the request's context); here an explicit Deny of the bucket policy denies bucket
-  requests (ListBucket, ...) as well.  An Allow in a bucket policy is not counted (the identity
-  policy must allow): stricter than AWS for the same account, never looser.
+  requests (ListBucket, ...) as well: an explicit deny in any policy that applies overrides every
+  allow (IAM User Guide, "Policy evaluation logic"), and a bucket policy's Resource names the bucket itself
+  as well as its objects (Amazon S3 User Guide, "Bucket policies for Amazon S3").  An Allow in a
+  bucket policy is not counted (the identity policy must allow): stricter than AWS for the same
+  account, never looser.
 
 Every decision is logged: ``GET /moto-api/authorization-log`` returns ``[{action, resource,
 principal, allowed_by: [Sid, ...], denied_by: [...]}]``, ``DELETE`` returns it and clears it (a

@@ -20,6 +20,7 @@ except ImportError:  # Python 2 (never used: the collection needs Python 3)
     from urllib import unquote
 
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.findings import finding
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.data_grants import ACCOUNT_RE
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.policies import (
     BUCKET_CONFIGURATION_READS,
     GRANT_ACTIONS,
@@ -109,7 +110,7 @@ def _granted_write(statement, writes, notebook_roles):
         and bool(resources)
         and all(_named_bucket(r) for r in resources)
         and bool(owners)
-        and all(re.match(r"^[0-9]{12}$", o) for o in owners)
+        and all(ACCOUNT_RE.match(o) for o in owners)
     )
 
 

@@ -114,7 +114,8 @@ def data_reach(role_policies, endpoint_policies, role_arn):
                                                       "exact": True})  # fmt: skip
                 entry["reads"] |= bool(allowed & set(READ))
                 entry["writes"] |= bool(allowed & set(WRITE))
-                entry["accounts"] = entry["accounts"] & set(owners) if entry["accounts"] and owners else set()
+                # Reached in any of the accounts named; a statement that names none reaches any account.
+                entry["accounts"] = entry["accounts"] | set(owners) if entry["accounts"] and owners else set()
                 entry["exact"] &= overlap[1]
     return [
         {"bucket": bucket, "prefix": prefix,

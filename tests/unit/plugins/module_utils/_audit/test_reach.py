@@ -116,3 +116,17 @@ def test_wider_role_grants_are_bounded_by_the_endpoint_and_no_grant_hides():
     partial = reach.data_reach(role({"Action": "s3:GetObject", "Resource": "arn:aws:s3:::research-*/x/*"}), endpoint,
                                ROLE)  # fmt: skip
     assert [(d["bucket"], d["prefix"], d["exact"]) for d in partial] == [("research-data", "team-a/", False)]
+
+
+def test_a_location_reached_by_statements_of_two_accounts_names_both_and_any_account_wins():
+    endpoint = [{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]}]
+
+    def held(*accounts):
+        condition = {"StringEquals": {"s3:ResourceAccount": list(accounts)}} if accounts else {}
+        return {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::shared-name/data/*",
+                "Condition": condition}  # fmt: skip
+
+    both = reach.data_reach([{"Statement": [held("111111111111"), held("222222222222")]}], endpoint, ROLE)
+    assert [d["accounts"] for d in both] == [["111111111111", "222222222222"]]
+    anyone = reach.data_reach([{"Statement": [held("111111111111"), held()]}], endpoint, ROLE)
+    assert [d["accounts"] for d in anyone] == [[]]
