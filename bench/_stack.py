@@ -58,9 +58,10 @@ class Stack:
     def path(self, name):
         return os.path.join(self.workdir, name)
 
-    def run(self, notebooks, idle_seconds=3600, check=False):
-        """One site.yml run: (seconds, tasks, calls {service: {action: n}}, recap dict)."""
-        variables = {
+    def run(self, notebooks, idle_seconds=3600, check=False, variables=None):
+        """One site.yml run: (seconds, tasks, calls {service: {action: n}}, recap dict); ``variables``
+        replace the single stack's."""
+        variables = variables or {
             "isolated_notebook_bucket": "bench-notebook-scripts",
             "isolated_notebook_name_prefix": "bench",
             "isolated_notebook_idle_seconds": idle_seconds,

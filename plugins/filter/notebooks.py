@@ -14,6 +14,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import 
     isolation,
     notebook,
     policies,
+    teams,
 )
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.vpc_endpoint import (
     FAILED_STATES,
@@ -82,6 +83,7 @@ def unknown_instance_types(instance_types):
 # The tag the role puts on what it shares with other workloads (the VPC endpoints), naming the stack.
 STACK_TAG = "isolated-notebook-stack"
 # (short service, endpoint type) that the role keeps one of per VPC.
+ROUTE_TABLE_TAG = "isolated-notebook-route-table"
 STACK_ENDPOINTS = (("s3", "Gateway"), ("sagemaker.api", "Interface"), ("logs", "Interface"))
 
 
@@ -109,6 +111,8 @@ def stack_endpoints(endpoints, region, stack):
             "service": endpoint.get("service_name"),
             "type": endpoint.get("vpc_endpoint_type"),
             "stack": owner,
+            # The route table of a team's S3 endpoint (teams share one per route table).
+            "route_table": tags.get(ROUTE_TABLE_TAG),
         }
         sorted_out["own" if owner == stack else "other"].append(entry)
     return sorted_out
@@ -138,6 +142,11 @@ def data_grant_errors(grants, region, script_bucket, script_prefix):
 def name_error(value, field="name", max_length=arn.NAME_MAX):
     """The role's check of a SageMaker name: arn.py's one rule and message ("" when the name is valid)."""
     return arn.name_error(value, field, max_length=max_length) or ""
+
+
+def https_from_groups(group_ids, description="HTTPS from the notebooks"):
+    """amazon.aws.ec2_security_group rules: HTTPS (tcp 443) from each of these security groups."""
+    return [{"proto": "tcp", "ports": [443], "group_id": group, "rule_desc": description} for group in group_ids]
 
 
 class FilterModule(object):
@@ -175,5 +184,9 @@ class FilterModule(object):
             "audit_policy": caller_policy.audit_policy,
             "unknown_instance_types": unknown_instance_types,
             "stack_endpoints": stack_endpoints,
+            "team_errors": teams.errors,
+            "https_from_groups": https_from_groups,
+            "team_stacks": teams.stacks,
+            "shared_endpoints": teams.shared_endpoints,
             "endpoint_service": endpoint_service,
         }

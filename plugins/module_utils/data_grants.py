@@ -51,7 +51,7 @@ def normalize(grants):
     return sorted(found, key=lambda g: (str(g.get("bucket")), str(g.get("prefix"))))
 
 
-def _valid_bucket(bucket):
+def valid_bucket(bucket):
     return isinstance(bucket, str) and bool(BUCKET_RE.match(bucket)) and ".." not in bucket and not (
         RESERVED_BUCKET_RE.match(bucket))  # fmt: skip
 
@@ -74,7 +74,7 @@ def errors(grants, region, script_bucket, script_prefix, field="isolated_noteboo
             found.append("%s: unknown field(s) %s; a grant takes %s" % (where, ", ".join(unknown), ", ".join(FIELDS)))
         bucket, prefix = grant.get("bucket"), grant.get("prefix")
         access, key = grant.get("access", "read"), grant.get("kms_key_arn") or ""
-        if not _valid_bucket(bucket):
+        if not valid_bucket(bucket):
             found.append("%s.bucket: %r is not a valid S3 bucket name (3-63 lower-case letters, digits, dots, "
                          "hyphens; not an IP address, no reserved prefix or suffix)" % (where, bucket))  # fmt: skip
         if not isinstance(prefix, str) or not PREFIX_RE.match(prefix):

@@ -288,6 +288,43 @@ def s3_endpoint_policy(bucket, prefix, region="us-east-1", grants=(), principal_
     return {"Version": VERSION, "Statement": statements}
 
 
+def _team_statements(index, document):
+    """A team's statements for a policy shared with other teams: Sids numbered by the team's place."""
+    for statement in document["Statement"]:
+        statement["Sid"] = "Team%d%s" % (index, statement["Sid"])
+    return document["Statement"]
+
+
+def shared_s3_endpoint_policy(teams, region="us-east-1", account=None):
+    """One S3 gateway endpoint for the teams on one route table: each team's scripts for anything in the
+    VPC, each team's grants for that team's role only (``teams``: bucket, script_prefix, grants,
+    role_principal, in name order).  A team's grants never go through for another team's role."""
+    statements = []
+    for index, team in enumerate(teams, 1):
+        document = s3_endpoint_policy(team["bucket"], team["script_prefix"], region, team["grants"],
+                                      [team["role_principal"]], account)  # fmt: skip
+        statements += _team_statements(index, document)
+    return {"Version": VERSION, "Statement": statements}
+
+
+def shared_sagemaker_endpoint_policy(teams, region, account):
+    """The one SageMaker API interface endpoint of the VPC: each team's role may describe and stop only
+    that team's notebooks (``teams``: names, role_principal).  Principal "*" with aws:PrincipalArn, as the
+    S3 endpoint's; an interface endpoint policy needs a Principal (AWS PrivateLink Guide, "Control access
+    to VPC endpoints using endpoint policies")."""
+    statements = []
+    for index, team in enumerate(teams, 1):
+        if not team["names"]:
+            continue
+        document = sagemaker_endpoint_policy(team["names"], region, account)
+        for statement in document["Statement"]:
+            statement["Condition"] = {"StringEquals": {"aws:PrincipalArn": [team["role_principal"]]}}
+        statements += _team_statements(index, document)
+    if not statements:  # no notebook yet: nothing goes through (an endpoint policy needs a statement)
+        statements = [{"Sid": "NoNotebooks", "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]
+    return {"Version": VERSION, "Statement": statements}
+
+
 def _wildcards_in_context(value):
     runs = re.split(r"[*?]", value)
     return all(max(len(runs[n]), len(runs[n + 1])) >= ENDPOINT_WILDCARD_CONTEXT for n in range(len(runs) - 1))

@@ -274,6 +274,15 @@ def validate(params, region):
     if params.get("policy") is not None:
         spec["policy"] = parse_policy(params["policy"])
 
+    match = params.get("match_tags") or {}
+    for key, value in match.items():
+        if not isinstance(value, str) or not value:
+            _fail("match_tags", "every value must be a non-empty string (the tag's value)", {key: value})
+        if spec.get("tags") is not None and spec["tags"].get(key) != value:
+            _fail("match_tags", "each key must be in tags with the same value, so that the endpoint it creates "
+                  "is the one it finds next time", {key: value})  # fmt: skip
+    spec["match_tags"] = dict(match)
+
     timeout = params.get("wait_timeout")
     if timeout is not None and timeout < 1:
         _fail("wait_timeout", "must be at least 1 second", timeout)
@@ -283,11 +292,12 @@ def validate(params, region):
 # --- reading ---------------------------------------------------------------------------------------
 
 
-def find_endpoints(ec2, vpc_id, service, wanted_type):
-    """Every live endpoint of this VPC, service (a name or a list of candidate names) and type
-    (normally zero or one)."""
+def find_endpoints(ec2, vpc_id, service, wanted_type, match_tags=None):
+    """Every live endpoint of this VPC, service (a name or a list of candidate names) and type that
+    carries ``match_tags`` (normally zero or one)."""
     names = [service] if isinstance(service, str) else list(service)
     filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "service-name", "Values": names}]
+    filters += [{"Name": "tag:%s" % key, "Values": [value]} for key, value in sorted((match_tags or {}).items())]
     found = pages(ec2, "describe_vpc_endpoints", "VpcEndpoints", Filters=filters)
     return [
         e
@@ -296,6 +306,7 @@ def find_endpoints(ec2, vpc_id, service, wanted_type):
         and e.get("VpcId") == vpc_id
         and e.get("ServiceName") in names
         and state(e) not in GONE_STATES
+        and all(boto3_tag_list_to_ansible_dict(e.get("Tags") or []).get(k) == v for k, v in (match_tags or {}).items())
     ]
 
 
@@ -484,6 +495,10 @@ def predict_created(spec):
 # --- doing -----------------------------------------------------------------------------------------
 
 
+def find(ec2, spec):
+    return find_endpoints(ec2, spec["vpc_id"], spec["service_names"], spec["vpc_endpoint_type"], spec.get("match_tags"))
+
+
 def _single(endpoints, spec):
     if len(endpoints) > 1:
         ids = sorted(e["VpcEndpointId"] for e in endpoints)
@@ -547,7 +562,7 @@ def _result(changed, before, after):
 
 def ensure_present(ec2, spec, check_mode=False, sleep=None):
     """Create or reconcile the one endpoint of ``spec``; return the module result."""
-    endpoint = _single(find_endpoints(ec2, spec["vpc_id"], spec["service_names"], spec["vpc_endpoint_type"]), spec)
+    endpoint = _single(find(ec2, spec), spec)
     if endpoint is None:
         kind = spec["vpc_endpoint_type"]
         service = resolve_service(ec2, spec["service_given"], spec["region"], kind, spec.get("subnet_ids"))
@@ -607,7 +622,7 @@ def with_prefix_list(ec2, spec, result):
 
 def ensure_absent(ec2, spec, check_mode=False, sleep=None):
     """Delete the endpoint of ``spec`` if it exists; return the module result."""
-    endpoint = _single(find_endpoints(ec2, spec["vpc_id"], spec["service_names"], spec["vpc_endpoint_type"]), spec)
+    endpoint = _single(find(ec2, spec), spec)
     if endpoint is None:
         return _result(False, None, None)
     if not check_mode:

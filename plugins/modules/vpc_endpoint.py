@@ -96,6 +96,16 @@ options:
       - When omitted, an existing endpoint is left as it is; AWS enables it on a new endpoint.
       - Only for O(vpc_endpoint_type=Interface).
     type: bool
+  match_tags:
+    description:
+      - Tags that are part of the endpoint's identity, with O(vpc_id), O(service) and
+        O(vpc_endpoint_type). Only an endpoint carrying all of them is found, reconciled or deleted,
+        so that a VPC can hold several gateway endpoints of one service, each on its own route tables
+        (AWS allows one endpoint of a service per route table).
+      - Each key must also be in O(tags) with the same value, so that the endpoint it creates is the
+        one it finds next time.
+      - When omitted, the one endpoint of the VPC, service and type is managed, whatever its tags.
+    type: dict
   state:
     description:
       - V(present) creates or reconciles the endpoint; V(absent) deletes it (an endpoint that does not
@@ -266,6 +276,7 @@ def main():
         security_group_ids=dict(type="list", elements="str"),
         private_dns_enabled=dict(type="bool"),
         tags=dict(type="dict", aliases=["resource_tags"]),
+        match_tags=dict(type="dict"),
         purge_tags=dict(type="bool", default=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         wait=dict(type="bool", default=True),

@@ -187,6 +187,27 @@ CASES = [
      lambda w: {"isolated_notebook_data_grants": [{"bucket": "team-data", "prefix": "project-%03d/" % n,
                                                    "access": "read-write"} for n in range(40)]},
      "the data policy (isolated_notebook_data_grants) is"),
+    ("teams-bad-name", "site",
+     lambda w: {"isolated_notebook_teams": [{"name": "Team_A",
+                                             "subnet_id": w["network"]["isolated_notebook_subnet_id"]}]},
+     "isolated_notebook_teams[0].name"),
+    ("teams-notebook-of-two-teams", "site",
+     lambda w: {"isolated_notebook_teams": [
+         {"name": t, "subnet_id": w["network"]["isolated_notebook_subnet_id"], "notebooks": [{"name": "shared-nb"}]}
+         for t in ("a", "b")]},
+     "isolated_notebook_teams[1].notebooks[0].name"),
+    ("teams-grant-bad-prefix", "site",
+     lambda w: {"isolated_notebook_teams": [{"name": "a", "subnet_id": w["network"]["isolated_notebook_subnet_id"],
+                                             "data_grants": [{"bucket": "team-data", "prefix": "raw"}]}]},
+     "isolated_notebook_teams[0].data_grants[0].prefix"),
+    # Each team's own policies fit (data policy 5,388 of 6,144); the endpoint the three teams share (one route
+    # table) would not (24,859 of 20,480).
+    ("teams-shared-endpoint-policy-over-its-quota", "site",
+     lambda w: {"isolated_notebook_teams": [
+         {"name": t, "subnet_id": w["network"]["isolated_notebook_subnet_id"],
+          "data_grants": [{"bucket": "team-data", "prefix": "%s-project-%03d/" % (t, n), "access": "read-write"}
+                          for n in range(11)]} for t in ("a", "b", "c")]},
+     "the S3 endpoint policy of route table"),
     ("role-bad-subnet-id", "site", lambda w: {"isolated_notebook_subnet_id": "subnet-1"},
      "isolated_notebook_subnet_id"),
     ("role-bad-instance-type", "site", lambda w: {"isolated_notebook_notebooks": [{"name": "ok",

@@ -75,8 +75,8 @@ def test_every_caller_applies_the_same_name_rule(name, valid):
 @pytest.mark.parametrize("length, valid", [(40, True), (41, False)])
 def test_the_role_prefix_is_the_same_rule_at_most_40(length, valid):
     prefix = "p" * length
-    assert _render(_role_rules()["prefix"], isolated_notebook_name_prefix=prefix) is valid
-    assert _render(_role_rules()["prefix"], isolated_notebook_name_prefix="bad_prefix") is False
+    assert _render(_role_rules()["prefix"], _isolated_notebook_stack_name_prefix=prefix) is valid
+    assert _render(_role_rules()["prefix"], _isolated_notebook_stack_name_prefix="bad_prefix") is False
 
 
 def test_one_message_names_the_field_and_the_rule():

@@ -246,7 +246,7 @@ def _render(expression, **variables):
 )  # fmt: skip
 def test_the_preflight_reads_the_bucket_region_through_bucket_region(buckets, region, found, accepted):
     that, expression = _bucket_check()
-    variables = {"_isolated_notebook_bucket_region": {"buckets": buckets}, "isolated_notebook_bucket": "b",
+    variables = {"_isolated_notebook_bucket_region": {"buckets": buckets}, "_isolated_notebook_stack_bucket": "b",
                  "isolated_notebook_region": region}  # fmt: skip
     assert _render(expression, **variables) == found
     assert _render(that, _isolated_notebook_found_region=found, isolated_notebook_region=region) is accepted

@@ -490,6 +490,21 @@ def test_matching_ignores_other_types_services_vpcs_and_deleted_endpoints(ec2, n
     assert [e["VpcEndpointId"] for e in ve.find_endpoints(ec2, net.vpc, S3, "Gateway")] == [match]
 
 
+def test_match_tags_manage_one_of_several_gateway_endpoints_of_a_service(ec2, net):
+    """Teams: one S3 endpoint per route table in one VPC, each found by its tags."""
+    first, second = ({"team-route-table": table} for table in (net.rtb1, net.rtb2))
+    made = [ve.ensure_present(ec2, on(net, route_table_ids=[table], tags=match, match_tags=match))
+            for table, match in ((net.rtb1, first), (net.rtb2, second))]  # fmt: skip
+    ids = [result["vpc_endpoint"]["vpc_endpoint_id"] for result in made]
+    assert len(set(ids)) == 2 and all(result["changed"] for result in made)
+    again = ve.ensure_present(ec2, on(net, route_table_ids=[net.rtb2], tags=second, match_tags=second))
+    assert not again["changed"] and again["vpc_endpoint"]["vpc_endpoint_id"] == ids[1]
+    assert ve.ensure_absent(ec2, on(net, match_tags=first))["changed"]
+    assert live_ids(ec2) == [ids[1]]
+    with pytest.raises(NotebooksError, match=r"^match_tags: each key must be in tags with the same value"):
+        ve.validate(dict(on(net, tags={"a": "1"}, match_tags={"a": "2"})), "us-east-1")
+
+
 def test_interface_create_and_change_groups(ec2, net):
     wanted = on(
         net,
