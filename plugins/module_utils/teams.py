@@ -40,7 +40,7 @@ def errors(teams, base_prefix, base_bucket, region, script_prefix):
     """Messages naming the field and the rule for every team that breaks one; [] when all hold."""
     if not isinstance(teams, list):
         return ["%s: must be a list of teams, got %r" % (FIELD, teams)]
-    found, names, notebooks = [], {}, {}
+    found, names, notebooks, buckets = [], {}, {}, {}
     for index, team in enumerate(teams):
         where = "%s[%d]" % (FIELD, index)
         if not isinstance(team, dict):
@@ -90,6 +90,37 @@ def errors(teams, base_prefix, base_bucket, region, script_prefix):
             notebooks.setdefault(item["name"], name)
         found += data_grants.errors(team.get("data_grants") or [], region, bucket, "%s%s/" % (script_prefix, name),
                                     field="%s.data_grants" % where)  # fmt: skip
+        if bucket in buckets:
+            rule = "each team's bucket is its own (its policy names the team's endpoint, its key the team's)"
+            found.append(
+                "%s.bucket: %s is also the script bucket of team %s; %s" % (where, bucket, buckets[bucket], rule)
+            )
+        buckets.setdefault(bucket, name)
+    return found + _script_writes(teams, base_bucket, script_prefix)
+
+
+def _script_writes(teams, base_bucket, script_prefix):
+    """A read-write grant over another team's lifecycle scripts would let one team rewrite or delete what
+    another team's notebooks run as root at their start."""
+    found = []
+    scripts = [(bucket_of(t, base_bucket), "%s%s/" % (script_prefix, t.get("name")), t.get("name"))
+               for t in teams if isinstance(t, dict)]  # fmt: skip
+    for index, team in enumerate(teams):
+        if not isinstance(team, dict) or not isinstance(team.get("data_grants"), list):
+            continue
+        for number, grant in enumerate(team["data_grants"]):
+            if not isinstance(grant, dict) or grant.get("access") != "read-write":
+                continue
+            prefix = grant.get("prefix") if isinstance(grant.get("prefix"), str) else ""
+            for bucket, scripts_prefix, owner in scripts:
+                if (
+                    owner != team.get("name")
+                    and grant.get("bucket") == bucket
+                    and (prefix.startswith(scripts_prefix) or scripts_prefix.startswith(prefix))
+                ):
+                    found.append("%s[%d].data_grants[%d]: read-write on %s/%s would let team %s rewrite the lifecycle "
+                                 "scripts of team %s; grant read, or a prefix outside the scripts"
+                                 % (FIELD, index, number, bucket, prefix, team.get("name"), owner))  # fmt: skip
     return found
 
 
@@ -108,7 +139,8 @@ def stacks(teams, base):
             "data_grants": list(team.get("data_grants") or []),
             "idle_seconds": int(team.get("idle_seconds") or base["idle_seconds"]),
             "tags": dict(base.get("tags") or {}, **dict(team.get("tags") or {}, **{TEAM_TAG: team["name"]})),
-            "state": team.get("state") or base.get("state") or "present",
+            # A teardown (isolated_notebook_state absent) removes every team, whatever the team says.
+            "state": "absent" if base.get("state") == "absent" else team.get("state") or "present",
         })  # fmt: skip
     return found
 

@@ -54,11 +54,33 @@ def test_good_teams_have_no_error():
         ([good("alpha", data_grants=[{"bucket": "ds-scripts-alpha", "prefix": "lifecycle-configurations/alpha/",
                                       "access": "read-write"}])],
          "isolated_notebook_teams[0].data_grants[0]: read-write on ds-scripts-alpha/lifecycle-configurations/alpha/"),
+        # two teams on one bucket would rewrite each other's bucket policy and key
+        ([good("alpha", bucket="shared-scripts"), good("beta", bucket="shared-scripts")],
+         "isolated_notebook_teams[1].bucket: shared-scripts is also the script bucket of team alpha"),
+        ([good("alpha"), good("beta", bucket="ds-scripts-alpha")],
+         "isolated_notebook_teams[1].bucket: ds-scripts-alpha is also the script bucket of team alpha"),
+        # a team may not write another team's lifecycle scripts (they run as root at its start)
+        ([good("alpha", data_grants=[{"bucket": "ds-scripts-beta", "prefix": "lifecycle-configurations/",
+                                      "access": "read-write"}]), good("beta")],
+         "isolated_notebook_teams[0].data_grants[0]: read-write on ds-scripts-beta/lifecycle-configurations/ would let "
+         "team alpha rewrite the lifecycle scripts of team beta"),
     ],
 )  # fmt: skip
 def test_each_broken_rule_names_the_field(items, message):
     found = errors(items)
     assert any(m.startswith(message) for m in found), found
+
+
+def test_reading_another_teams_scripts_is_no_error():
+    grant = {"bucket": "ds-scripts-beta", "prefix": "lifecycle-configurations/beta/", "access": "read"}
+    assert errors([good("alpha", data_grants=[grant]), good("beta")]) == []
+
+
+def test_a_teardown_removes_every_team_whatever_it_says():
+    stacks = teams.stacks([good("alpha", state="present"), good("beta")], dict(BASE, state="absent"))
+    assert [s["state"] for s in stacks] == ["absent", "absent"]
+    stacks = teams.stacks([good("alpha", state="absent"), good("beta")], BASE)
+    assert [s["state"] for s in stacks] == ["absent", "present"]
 
 
 def test_stacks_give_each_team_its_names_and_the_shared_values():
