@@ -158,8 +158,10 @@ def s3_groups(plans):
 
 def interface_subnets(plans, zones):
     """One subnet per availability zone of the present teams, the first team's in name order (an interface
-    endpoint takes one subnet per zone: EC2 refuses more with DuplicateSubnetsInSameZone, EC2 API error
-    codes); ``zones`` maps subnet to zone."""
+    endpoint takes one subnet per zone: EC2 refuses more with DuplicateSubnetsInSameZone, "Found another VPC
+    endpoint subnet in the availability zone of subnet-... VPC endpoint subnets should be in different
+    availability zones", as real CreateVpcEndpoint/ModifyVpcEndpoint answers quoted in
+    terraform-aws-modules/terraform-aws-vpc issues 451 and 583 show); ``zones`` maps subnet to zone."""
     chosen = {}
     for plan in plans:
         if plan["state"] == "present":
