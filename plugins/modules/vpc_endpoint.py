@@ -173,6 +173,17 @@ EXAMPLES = r"""
     vpc_id: vpc-0123456789abcdef0
     service: com.amazonaws.us-east-1.s3
     state: absent
+
+- name: One of several S3 gateway endpoints of a VPC, found by its route table's tag
+  secure_sagemaker.notebooks.vpc_endpoint:
+    vpc_id: vpc-0123456789abcdef0
+    service: s3
+    route_table_ids:
+      - rtb-0123456789abcdef1
+    tags:
+      isolated-notebook-route-table: rtb-0123456789abcdef1
+    match_tags:
+      isolated-notebook-route-table: rtb-0123456789abcdef1
 """
 
 RETURN = r"""
