@@ -12,6 +12,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import 
     caller_policy,
     data_grants,
     isolation,
+    lifecycle_config,
     notebook,
     policies,
     teams,
@@ -149,6 +150,38 @@ def https_from_groups(group_ids, description="HTTPS from the notebooks"):
     return [{"proto": "tcp", "ports": [443], "group_id": group, "rule_desc": description} for group in group_ids]
 
 
+def notebook_roles(homes, name_prefix, region, account):
+    """Each notebook's own role (``homes``: data_grants.home_grants, {notebook: its home's grant}), in
+    name order: {notebook, role, arn, policy, check}; ``check`` is its policy as oversized_policies takes
+    it.  The roles are at path /<name_prefix>/, which the endpoint policies name them by."""
+    path = "/%s/" % name_prefix
+    found = []
+    for name in sorted(homes or {}):
+        role = data_grants.home_role_name(name_prefix, name)
+        policy = policies.home_policy(name, homes[name], region, account)
+        found.append({
+            "notebook": name, "role": role, "path": path, "policy": policy,
+            "arn": "arn:%s:iam::%s:role%s%s" % (arn.partition_of(region), account, path, role),
+            "check": ["the own policy of notebook %s (isolated_notebook_homes)" % name, "role_inline", policy],
+        })  # fmt: skip
+    return found
+
+
+def own_role_names(roles, name_prefix):
+    """The names of the notebooks' own roles among iam_role_info's ``roles``: exactly at path
+    /<name_prefix>/ and named <name_prefix>-nb-..., never another role that shares the path prefix."""
+    return sorted(
+        r["role_name"] for r in roles or []
+        if r.get("path") == "/%s/" % name_prefix and r.get("role_name", "").startswith(name_prefix + "-nb-")
+    )  # fmt: skip
+
+
+def own_roles(items, roles):
+    """Fleet items with their notebook's own role (``roles``: notebook_roles), where it has one."""
+    arns = dict((role["notebook"], role["arn"]) for role in roles or [])
+    return [dict(item, role_arn=arns[item["name"]]) if item.get("name") in arns else dict(item) for item in items]
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -189,4 +222,13 @@ class FilterModule(object):
             "team_stacks": teams.stacks,
             "shared_endpoints": teams.shared_endpoints,
             "endpoint_service": endpoint_service,
+            "on_start_errors": lifecycle_config.on_start_errors,
+            "home_errors": data_grants.home_errors,
+            "home_grants": data_grants.home_grants,
+            "homes_grant": data_grants.homes_grant,
+            "notebook_roles": notebook_roles,
+            "own_roles": own_roles,
+            "own_role_names": own_role_names,
+            "hardened_buckets": data_grants.hardened_buckets,
+            "harden_errors": data_grants.harden_errors,
         }

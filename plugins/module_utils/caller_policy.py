@@ -45,6 +45,9 @@ DESCRIBE = [
     "ec2:DescribeVpcs",
     "iam:ListAccountAliases",
     "iam:ListPolicies",
+    # iam_cleanup.yml and absent.yml find the notebooks' own roles (isolated_notebook_homes) at the stack's
+    # path; ListRoles takes no resource (Service Authorization Reference).
+    "iam:ListRoles",
     # amazon.aws.s3_bucket_info finds the script bucket (and its region) in ListBuckets.
     "s3:ListAllMyBuckets",
     "sagemaker:ListNotebookInstanceLifecycleConfigs",

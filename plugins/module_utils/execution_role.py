@@ -1,24 +1,30 @@
 # -*- coding: utf-8 -*-
 # Copyright: secure_sagemaker.notebooks contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The notebooks' execution role: its trust policy, description, tags and exactly its managed
-policies; deleted with its attachments.  No instance profile is ever created or touched (a notebook
-role needs none), so the calls are the ones docs/permissions.md grants."""
+"""The notebooks' execution role: its trust policy, description, tags, exactly its managed policies
+and, when given, exactly its inline policies; deleted with its attachments.  No instance profile is
+ever created or touched (a notebook role needs none), so the calls are the ones docs/permissions.md
+grants."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import json
+import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError, error_code
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.policies import LIMITS, size
 
 # IAM API reference: RoleName 1-64 of [\w+=,.@-]; Description up to 1,000 characters; the path
 # begins and ends with "/".
 ROLE_NAME_MAX = 64
 DESCRIPTION_MAX = 1000
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-")
+# PutRolePolicy PolicyName: 1-128 of [\w+=,.@-].  The inline policies of a role add up to at most
+# 10,240 characters, white space not counted (IAM User Guide, "IAM and AWS STS quotas": role policy size).
+INLINE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
 
 
 def validate(params):
@@ -37,10 +43,24 @@ def validate(params):
     if params["state"] == "present" and not isinstance(params.get("trust_policy"), dict):
         raise NotebooksError("trust_policy: a policy document (dict) is required with state=present",
                              field="trust_policy")  # fmt: skip
+    inline = params.get("inline_policies")
+    if inline is None:
+        return
+    for policy_name, document in sorted(inline.items()):
+        if not INLINE_NAME_RE.match(policy_name):
+            raise NotebooksError("inline_policies: %r is not an inline policy name (1 to 128 letters, digits and "
+                                 "_+=,.@-)" % policy_name, field="inline_policies")  # fmt: skip
+        if not isinstance(document, dict):
+            raise NotebooksError("inline_policies: %s must be a policy document (dict)" % policy_name,
+                                 field="inline_policies")  # fmt: skip
+    total = sum(size(document) for document in inline.values())
+    if total > LIMITS["role_inline"]:
+        raise NotebooksError("inline_policies: %d characters together, over IAM's %d for a role's inline policies"
+                             % (total, LIMITS["role_inline"]), field="inline_policies")  # fmt: skip
 
 
-def current(iam, name):
-    """The role as IAM holds it, with its managed policies, or None."""
+def current(iam, name, inline=False):
+    """The role as IAM holds it, with its managed policies (and ``inline``: its inline ones), or None."""
     try:
         role = iam.get_role(RoleName=name, aws_retry=True)["Role"]
     except Exception as e:  # botocore's ClientError; the name keeps this importable without botocore
@@ -50,7 +70,7 @@ def current(iam, name):
     attached = []
     for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
         attached.extend(p["PolicyArn"] for p in page["AttachedPolicies"])
-    return {
+    found = {
         "name": role["RoleName"],
         "arn": role["Arn"],
         "path": role["Path"],
@@ -60,12 +80,27 @@ def current(iam, name):
         "tags": {t["Key"]: t["Value"] for t in role.get("Tags", [])},
         "managed_policy_arns": sorted(attached),
     }
+    if inline:
+        found["inline_policies"] = {
+            policy_name: iam.get_role_policy(RoleName=name, PolicyName=policy_name, aws_retry=True)["PolicyDocument"]
+            for policy_name in _inline_names(iam, name)
+        }
+    return found
+
+
+def _inline_names(iam, name):
+    names = []
+    for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
+        names.extend(page["PolicyNames"])
+    return sorted(names)
 
 
 def plan(role, wanted):
     """[(step, argument)] that turn ``role`` (None: absent) into ``wanted``."""
+    inline = wanted.get("inline_policies")
     if role is None:
-        return [("create", None)] + [("attach", arn) for arn in sorted(wanted["managed_policy_arns"])]
+        return ([("create", None)] + [("attach", arn) for arn in sorted(wanted["managed_policy_arns"])]
+                + [("put", name) for name in sorted(inline or {})])  # fmt: skip
     steps = []
     if compare_policies(role["trust_policy"], wanted["trust_policy"]):
         steps.append(("trust", None))
@@ -80,6 +115,10 @@ def plan(role, wanted):
         steps.append(("untag", removed))
     steps += [("attach", arn) for arn in sorted(set(wanted["managed_policy_arns"]) - set(role["managed_policy_arns"]))]
     steps += [("detach", arn) for arn in sorted(set(role["managed_policy_arns"]) - set(wanted["managed_policy_arns"]))]
+    if inline is not None:
+        held = role.get("inline_policies", {})
+        steps += [("put", n) for n in sorted(inline) if n not in held or compare_policies(held[n], inline[n])]
+        steps += [("delete_inline", n) for n in sorted(set(held) - set(inline))]
     return steps
 
 
@@ -102,6 +141,12 @@ def predicted(role, wanted, steps):
             after["managed_policy_arns"] = sorted(set(after["managed_policy_arns"]) | {argument})
         elif step == "detach":
             after["managed_policy_arns"] = sorted(set(after["managed_policy_arns"]) - {argument})
+        elif step == "put":
+            after["inline_policies"] = dict(
+                after.get("inline_policies") or {}, **{argument: wanted["inline_policies"][argument]}
+            )
+        elif step == "delete_inline":
+            after["inline_policies"] = {k: v for k, v in after["inline_policies"].items() if k != argument}
     return after
 
 
@@ -134,6 +179,11 @@ def apply(iam, wanted, steps):
             iam.attach_role_policy(RoleName=name, PolicyArn=argument, aws_retry=True)
         elif step == "detach":
             iam.detach_role_policy(RoleName=name, PolicyArn=argument, aws_retry=True)
+        elif step == "put":
+            document = json.dumps(wanted["inline_policies"][argument])
+            iam.put_role_policy(RoleName=name, PolicyName=argument, PolicyDocument=document, aws_retry=True)
+        elif step == "delete_inline":
+            iam.delete_role_policy(RoleName=name, PolicyName=argument, aws_retry=True)
     return created
 
 
@@ -164,7 +214,8 @@ def view(role):
 def execute(iam, params, check_mode):
     """The module's whole job; returns its result."""
     validate(params)
-    role = current(iam, params["name"])
+    inline = params.get("inline_policies") is not None
+    role = current(iam, params["name"], inline)
     if params["state"] == "absent":
         if role is None:
             return dict(changed=False, role=None, diff=dict(before={}, after={}))
@@ -178,7 +229,7 @@ def execute(iam, params, check_mode):
         created = apply(iam, wanted, steps)
         # A new role can be missing from reads for a few seconds (IAM is eventually consistent):
         # then CreateRole's answer names it.
-        after = current(iam, params["name"])
+        after = current(iam, params["name"], inline)
         if after is None:  # only after a create: an existing role was read at the start
             after = predicted(role, wanted, steps)
             if created:

@@ -100,6 +100,38 @@ def script_bytes(field, text):
     return data
 
 
+# The line that ends the heredoc holding a stack's own on-start steps (templates/on-start.sh.j2): steps
+# with that line would end it early and run the rest outside it.
+STEPS_END = "ISOLATED_NOTEBOOK_ON_START_STEPS"
+
+
+def on_start_errors(steps, script, field="isolated_notebook_on_start_steps"):
+    """Why a stack's own on-start ``steps``, composed into the rendered ``script``, cannot be the
+    notebooks' on-start hook; [] when they can.  Checked before any AWS call: the lifecycle
+    configuration is written after the bucket, role and endpoints."""
+    if steps is None or steps == "":
+        return []
+    if not isinstance(steps, str):
+        return ["%s: must be shell text (run by bash), got %s" % (field, type(steps).__name__)]
+    found = []
+    if STEPS_END in [line.strip() for line in steps.splitlines()]:
+        found.append("%s: a line reads %s, which would end the steps early; the steps must not hold that line"
+                     % (field, STEPS_END))  # fmt: skip
+    if "\x00" in steps or utf8_error(field, steps):
+        found.append("%s: must be UTF-8 text without NUL characters" % field)
+        return found
+    size = len(script.encode("utf-8"))
+    encoded = base64_length(size)
+    if encoded > CONTENT_MAX:
+        room = SCRIPT_MAX_BYTES - (size - len(steps.encode("utf-8")))
+        found.append(
+            "%s: the on-start script with these steps is %d bytes, %d characters once base64-encoded; SageMaker "
+            "takes at most %d (NotebookInstanceLifecycleHook.Content), which leaves the steps at most %d bytes, "
+            "they are %d" % (field, size, encoded, CONTENT_MAX, max(room, 0), len(steps.encode("utf-8")))
+        )
+    return found
+
+
 def validate(params):
     """Check a lifecycle_config task before any AWS call; return the desired scripts as bytes."""
     validate_name(params.get("name"))

@@ -24,8 +24,9 @@ VERSION = "2012-10-17"
 # count white space when calculating the size of a policy against this quota"; VPC endpoint policy
 # 20,480 characters; S3 bucket policy 20 KB; KMS key policy "32 KB (32,768 bytes)", KMS quotas).  AWS
 # refuses a larger one with LimitExceeded ("Cannot exceed quota for PolicySize: 6144") - after the
-# calls before it were made, so the role checks first.
-LIMITS = {"managed": 6144, "trust": 2048, "vpc_endpoint": 20480, "bucket": 20480, "key": 32768}
+# calls before it were made, so the role checks first.  A role's inline policies add up to at most
+# 10,240 characters (same quotas page, "Role policy size").
+LIMITS = {"managed": 6144, "trust": 2048, "vpc_endpoint": 20480, "bucket": 20480, "key": 32768, "role_inline": 10240}
 # The role attaches its S3 read policy and the autostop policies; IAM attaches at most 10 managed
 # policies to a role by default (20 on request).
 MAX_AUTOSTOP_POLICIES = 8
@@ -95,7 +96,7 @@ def size(document, kind="managed"):
     """A policy's size as its service counts it: IAM (managed, trust) ignores white space, so its JSON
     without white space between tokens (white space inside strings counts: the figure errs on the safe
     side); S3 and VPC endpoint policies as the modules send them (json.dumps), in bytes."""
-    if kind in ("managed", "trust"):
+    if kind in ("managed", "trust", "role_inline"):
         return len(json.dumps(document, separators=(",", ":")))
     return len(json.dumps(document).encode("utf-8"))
 
@@ -160,6 +161,17 @@ def notebook_policies(names, region, account, limit=LIMITS["managed"]):
     attaches them as its autostop policies (<prefix>-autostop, <prefix>-autostop-2, ...), so every
     notebook named for a stop is named for its logs in the same document, and the size check counts both."""
     return _split(notebook_policy, names, region, account, limit)
+
+
+def home_policy(name, home, region, account):
+    """A notebook's own role, inline: read-write on its home (``home``: its grant, data_grants.home_grants)
+    and describe, stop and lifecycle logs of that notebook only.  Inline: the IAM User Guide's policy for a
+    single identity "that maintains a strict one-to-one relationship between a policy and an identity"
+    ("Managed policies and inline policies")."""
+    statements = data_access_policy([home], region, account)["Statement"]
+    for statement in statements:
+        statement["Sid"] = statement["Sid"].replace("Data", "Home").rstrip("1")
+    return {"Version": VERSION, "Statement": statements + notebook_policy([name], region, account)["Statement"]}
 
 
 def autostop_policy_names(prefix):
@@ -265,6 +277,14 @@ def _endpoint_listing(statement):
     return statement
 
 
+def principal_condition(principals):
+    """aws:PrincipalArn for these role ARNs: StringEquals of the ARNs, or ArnLike of a pattern (the
+    notebooks' own roles, ``role/<name_prefix>/*``: their path holds them)."""
+    principals = sorted(set(principals))
+    operator = "ArnLike" if any("*" in p for p in principals) else "StringEquals"
+    return operator, {"aws:PrincipalArn": principals}
+
+
 def s3_endpoint_policy(bucket, prefix, region="us-east-1", grants=(), principal_arns=(), account=None):
     """S3 gateway endpoint: anything in the VPC may read the script prefix; ``grants`` go through for
     ``principal_arns`` (the notebook roles) only, and nothing else in S3 does.
@@ -278,12 +298,12 @@ def s3_endpoint_policy(bucket, prefix, region="us-east-1", grants=(), principal_
     for statement in statements:
         statement["Principal"] = "*"
     _endpoint_listing(statements[1])
-    principals = sorted(set(principal_arns))
-    for _grant, objects, listing in _grant_statements(grants, partition, account) if principals else []:
+    operator, principals = principal_condition(principal_arns)
+    for _grant, objects, listing in _grant_statements(grants, partition, account) if principal_arns else []:
         for statement in (objects, _endpoint_listing(listing)):
             statement["Principal"] = "*"
             condition = statement.setdefault("Condition", {})
-            condition["StringEquals"] = dict(condition.get("StringEquals", {}), **{"aws:PrincipalArn": principals})
+            condition[operator] = dict(condition.get(operator, {}), **principals)
             statements.append(statement)
     return {"Version": VERSION, "Statement": statements}
 
@@ -297,19 +317,19 @@ def _team_statements(index, document):
 
 def shared_s3_endpoint_policy(teams, region="us-east-1", account=None):
     """One S3 gateway endpoint for the teams on one route table: each team's scripts for anything in the
-    VPC, each team's grants for that team's role only (``teams``: bucket, script_prefix, grants,
-    role_principal, in name order).  A team's grants never go through for another team's role."""
+    VPC, each team's grants for that team's roles only (``teams``: bucket, script_prefix, grants (with the
+    homes'), role_principals, in name order).  A team's grants never go through for another team's role."""
     statements = []
     for index, team in enumerate(teams, 1):
         document = s3_endpoint_policy(team["bucket"], team["script_prefix"], region, team["grants"],
-                                      [team["role_principal"]], account)  # fmt: skip
+                                      team["role_principals"], account)  # fmt: skip
         statements += _team_statements(index, document)
     return {"Version": VERSION, "Statement": statements}
 
 
 def shared_sagemaker_endpoint_policy(teams, region, account):
     """The one SageMaker API interface endpoint of the VPC: each team's role may describe and stop only
-    that team's notebooks (``teams``: names, role_principal).  Principal "*" with aws:PrincipalArn, as the
+    that team's notebooks (``teams``: names, role_principals).  Principal "*" with aws:PrincipalArn, as the
     S3 endpoint's; an interface endpoint policy needs a Principal (AWS PrivateLink Guide, "Control access
     to VPC endpoints using endpoint policies")."""
     statements = []
@@ -317,8 +337,9 @@ def shared_sagemaker_endpoint_policy(teams, region, account):
         if not team["names"]:
             continue
         document = sagemaker_endpoint_policy(team["names"], region, account)
+        operator, principals = principal_condition(team["role_principals"])
         for statement in document["Statement"]:
-            statement["Condition"] = {"StringEquals": {"aws:PrincipalArn": [team["role_principal"]]}}
+            statement["Condition"] = {operator: principals}
         statements += _team_statements(index, document)
     if not statements:  # no notebook yet: nothing goes through (an endpoint policy needs a statement)
         statements = [{"Sid": "NoNotebooks", "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]
@@ -405,8 +426,9 @@ BUCKET_CONFIGURATION_READS = [
 
 def bucket_policy(bucket, endpoint_id, admin_principals, region="us-east-1", caller_user_ids=()):
     """Deny plain-http requests from anyone; deny requests that do not come through the VPC's S3
-    endpoint unless they come from an admin principal or from the caller of the run - all but the
-    reads of the bucket's configuration (BUCKET_CONFIGURATION_READS), which IAM alone governs.
+    endpoint (``endpoint_id``: one id, or a list for a data bucket several endpoints serve) unless they
+    come from an admin principal or from the caller of the run - all but the reads of the bucket's
+    configuration (BUCKET_CONFIGURATION_READS), which IAM alone governs.
 
     The caller is exempted by ``aws:userid`` (``caller_user_ids``: ``arn.user_id_pattern`` of
     GetCallerIdentity's UserId), not by ARN: ``aws:PrincipalArn`` of a role carries the role's path,
@@ -417,7 +439,8 @@ def bucket_policy(bucket, endpoint_id, admin_principals, region="us-east-1", cal
     """
     bucket = bucket_arn(bucket, partition_of(region))
     resources = [bucket, bucket + "/*"]
-    outside = {"StringNotEquals": {"aws:SourceVpce": endpoint_id}}
+    endpoints = sorted(set(endpoint_id)) if isinstance(endpoint_id, (list, tuple)) else endpoint_id
+    outside = {"StringNotEquals": {"aws:SourceVpce": endpoints}}
     if admin_principals:
         outside["ArnNotEquals"] = {"aws:PrincipalArn": sorted(admin_principals)}
     if caller_user_ids:
@@ -568,7 +591,7 @@ def kms_key_policy(
             partition,
             ["kms:Decrypt"],
             {
-                "ArnEquals": {"aws:PrincipalArn": role_arn},
+                ("ArnLike" if "*" in role_arn else "ArnEquals"): {"aws:PrincipalArn": role_arn},
                 "StringEquals": via_s3,
                 "StringLike": {"kms:EncryptionContext:aws:s3:arn": objects},
             },

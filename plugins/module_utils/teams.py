@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Teams: many data-science teams in one VPC, each a stack of its own that shares the VPC's endpoints.
 
-A team is ``{name, subnet_id, notebooks, data_grants, idle_seconds, tags, bucket, state}``.  Each team
-gets what a single stack has (role, policies, security group, script bucket, key, lifecycle
+A team is ``{name, subnet_id, notebooks, data_grants, idle_seconds, tags, bucket, homes, on_start_steps,
+state}``.  Each team gets what a single stack has (role, policies, security group, script bucket, key, lifecycle
 configuration, notebooks) under the name prefix ``<prefix>-<name>``; the VPC's endpoints are shared:
 one SageMaker API and one CloudWatch Logs interface endpoint (only one endpoint of a service can hold
 its private DNS name in a VPC), and one S3 gateway endpoint per route table the teams' subnets use (a
@@ -21,7 +21,18 @@ import re
 
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils import arn, data_grants, policies
 
-FIELDS = ("name", "subnet_id", "notebooks", "data_grants", "idle_seconds", "tags", "bucket", "state")
+FIELDS = (
+    "name",
+    "subnet_id",
+    "notebooks",
+    "data_grants",
+    "idle_seconds",
+    "tags",
+    "bucket",
+    "homes",
+    "on_start_steps",
+    "state",
+)
 # A DNS label, so that <prefix>-<name> is a SageMaker name and <bucket>-<name> a bucket name.
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 SUBNET_RE = re.compile(r"^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$")
@@ -36,7 +47,7 @@ def bucket_of(team, base_bucket):
     return team.get("bucket") or "%s-%s" % (base_bucket, team.get("name"))
 
 
-def errors(teams, base_prefix, base_bucket, region, script_prefix):
+def errors(teams, base_prefix, base_bucket, region, script_prefix, base_homes=None):
     """Messages naming the field and the rule for every team that breaks one; [] when all hold."""
     if not isinstance(teams, list):
         return ["%s: must be a list of teams, got %r" % (FIELD, teams)]
@@ -75,6 +86,10 @@ def errors(teams, base_prefix, base_bucket, region, script_prefix):
             found.append("%s.idle_seconds: must be a whole number of seconds greater than 0, got %r" % (where, idle))
         if not isinstance(team.get("tags", {}), dict):
             found.append("%s.tags: must be a mapping" % where)
+        if team.get("homes") is not None and not isinstance(team["homes"], dict):
+            found.append("%s.homes: must be a mapping with bucket and prefix, or {} for none" % where)
+        if not isinstance(team.get("on_start_steps") or "", str):
+            found.append("%s.on_start_steps: must be shell text (run by bash)" % where)
         items = team.get("notebooks", [])
         if not isinstance(items, list) or not all(isinstance(n, dict) and n.get("name") for n in items):
             found.append("%s.notebooks: must be a list of notebooks, each with a name" % where)
@@ -96,7 +111,76 @@ def errors(teams, base_prefix, base_bucket, region, script_prefix):
                 "%s.bucket: %s is also the script bucket of team %s; %s" % (where, bucket, buckets[bucket], rule)
             )
         buckets.setdefault(bucket, name)
-    return found + _script_writes(teams, base_bucket, script_prefix)
+    return found + _script_writes(teams, base_bucket, script_prefix) + _home_reach(teams, base_homes)
+
+
+def inherited_homes(team, base_homes):
+    """A team's homes: its own, else its part of the shared ones (``<prefix><team>/``), else {}."""
+    if team.get("homes") is not None:
+        return dict(team["homes"]) if isinstance(team["homes"], dict) else team["homes"]
+    if not isinstance(base_homes, dict) or not base_homes.get("bucket"):
+        return {}
+    return dict(base_homes, prefix="%s%s/" % (base_homes.get("prefix") or "", team.get("name")))
+
+
+def _homes_of(team, base_homes):
+    return data_grants.homes_grant(inherited_homes(team, base_homes))
+
+
+def _homes_apart(teams, base_homes):
+    """Two teams' homes must not overlap, and own role names (<prefix>-<team>-nb-<notebook>: IAM role names
+    are the account's, whatever the path) must be unique across teams; else one team's notebook would hold
+    another team's home, or one team's run would rewrite another's role."""
+    found, seen, roles = [], [], {}
+    for index, team in enumerate(teams):
+        if not isinstance(team, dict) or not isinstance(team.get("name"), str):
+            continue
+        home = _homes_of(team, base_homes)
+        if not home:
+            continue
+        for other_home, other in seen:
+            if home["bucket"] == other_home["bucket"] and (
+                home["prefix"].startswith(other_home["prefix"]) or other_home["prefix"].startswith(home["prefix"])
+            ):
+                found.append("%s[%d].homes: %s/%s overlaps the homes of team %s (%s/%s); give each team a prefix of "
+                             "its own" % (FIELD, index, home["bucket"], home["prefix"], other, other_home["bucket"],
+                                          other_home["prefix"]))  # fmt: skip
+        seen.append((home, team["name"]))
+        for item in team.get("notebooks") or []:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                roles.setdefault(("%s-nb-%s" % (team["name"], item["name"])).lower(), []).append(team["name"])
+    shared = {("%s-notebook" % t["name"]).lower(): t["name"] for t in teams if isinstance(t, dict) and t.get("name")}
+    for role, owners in sorted(roles.items()):
+        if len(owners) > 1 or role in shared:
+            clash = sorted(set(owners) | ({shared[role]} if role in shared else set()))
+            found.append("%s: the role <prefix>-%s would be both teams' %s (IAM role names are the account's); "
+                         "rename a team or a notebook" % (FIELD, role, " and ".join(clash)))  # fmt: skip
+    return found
+
+
+def _home_reach(teams, base_homes):
+    """A grant of one team over another team's homes would let that team read (or write) what each of the
+    other team's notebooks keeps as its own (a team's own grants over its homes: data_grants.home_errors)."""
+    found = _homes_apart(teams, base_homes)
+    homes = [(_homes_of(t, base_homes), t.get("name")) for t in teams if isinstance(t, dict)]
+    for index, team in enumerate(teams):
+        if not isinstance(team, dict) or not isinstance(team.get("data_grants"), list):
+            continue
+        for number, grant in enumerate(team["data_grants"]):
+            if not isinstance(grant, dict) or not isinstance(grant.get("prefix"), str):
+                continue
+            for home, owner in homes:
+                if (
+                    home
+                    and owner != team.get("name")
+                    and grant.get("bucket") == home["bucket"]
+                    and (grant["prefix"].startswith(home["prefix"]) or home["prefix"].startswith(grant["prefix"]))
+                ):
+                    where = "%s[%d].data_grants[%d]" % (FIELD, index, number)
+                    found.append("%s: %s/%s covers the homes of team %s's notebooks (%s/%s); grant a prefix outside "
+                                 "them" % (where, grant["bucket"], grant["prefix"], owner, home["bucket"],
+                                           home["prefix"]))  # fmt: skip
+    return found
 
 
 def _script_writes(teams, base_bucket, script_prefix):
@@ -125,12 +209,13 @@ def _script_writes(teams, base_bucket, script_prefix):
 
 
 def stacks(teams, base):
-    """Each team's stack variables (``base``: prefix, bucket, script_prefix, idle_seconds, tags, state),
-    in the teams' name order."""
+    """Each team's stack variables (``base``: prefix, bucket, script_prefix, idle_seconds, tags, homes,
+    on_start_steps, state), in the teams' name order; ``field`` is the team's place in the list, for messages."""
     found = []
-    for team in sorted(teams, key=lambda t: t["name"]):
+    for index, team in sorted(enumerate(teams), key=lambda pair: pair[1]["name"]):
         found.append({
             "name": team["name"],
+            "field": "%s[%d]" % (FIELD, index),
             "name_prefix": "%s-%s" % (base["prefix"], team["name"]),
             "subnet_id": team["subnet_id"],
             "bucket": bucket_of(team, base["bucket"]),
@@ -139,6 +224,12 @@ def stacks(teams, base):
             "data_grants": list(team.get("data_grants") or []),
             "idle_seconds": int(team.get("idle_seconds") or base["idle_seconds"]),
             "tags": dict(base.get("tags") or {}, **dict(team.get("tags") or {}, **{TEAM_TAG: team["name"]})),
+            # A team that names none has its own part of the shared homes (<prefix><team>/), so that no
+            # team's endpoint statement covers another team's homes; {} none.
+            "homes": inherited_homes(team, base.get("homes")),
+            # A team that names none runs the shared steps (isolated_notebook_on_start_steps), if any; "" none.
+            "on_start_steps": base.get("on_start_steps") or "" if team.get("on_start_steps") is None
+            else team["on_start_steps"],
             # A teardown (isolated_notebook_state absent) removes every team, whatever the team says.
             "state": "absent" if base.get("state") == "absent" else team.get("state") or "present",
         })  # fmt: skip
@@ -171,7 +262,7 @@ def interface_subnets(plans, zones):
 
 def shared_endpoints(plans, region, account, zones):
     """The VPC's shared endpoints for the teams' plans (each: name, state, subnet_id, route_table_ids,
-    role_principal, bucket, script_prefix, grants, names): the S3 gateway endpoints by route table with
+    role_principals, bucket, script_prefix, grants, names): the S3 gateway endpoints by route table with
     their composed policies and teams, the interface endpoints' subnets and policies.  Only the present
     teams count: a team being removed is gone from every shared policy."""
     present = [plan for plan in plans if plan["state"] == "present"]

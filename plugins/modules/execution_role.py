@@ -39,6 +39,13 @@ options:
     type: list
     elements: str
     default: []
+  inline_policies:
+    description:
+      - Exactly the inline policies the role holds, by name; any other inline policy is deleted. Left as they are
+        when not given. For a policy that belongs to this one role only, as a notebook's own.
+      - Names are 1 to 128 letters, digits and C(_+=,.@-); together the documents may have at most 10240 characters
+        without white space (IAM's quota of a role's inline policies), checked before any AWS call.
+    type: dict
   tags:
     description: Tags of the role.
     type: dict
@@ -69,6 +76,16 @@ EXAMPLES = r"""
       - arn:aws:iam::123456789012:policy/team-a-autostop
     tags:
       team: a
+
+- name: A notebook's own role, holding the shared policy and one inline policy of its own
+  secure_sagemaker.notebooks.execution_role:
+    name: team-a-nb-alice
+    path: /team-a/
+    trust_policy: "{{ '123456789012' | secure_sagemaker.notebooks.trust_policy }}"
+    managed_policy_arns:
+      - arn:aws:iam::123456789012:policy/team-a-s3-read
+    inline_policies:
+      home: "{{ lookup('ansible.builtin.file', 'alice-home.json') | from_json }}"
 
 - name: Delete it (its policies are detached, not deleted)
   secure_sagemaker.notebooks.execution_role:
@@ -112,6 +129,10 @@ role:
       description: ARNs of the attached managed policies, sorted.
       type: list
       elements: str
+    inline_policies:
+      description: The inline policies by name, when O(inline_policies) was given.
+      type: dict
+      returned: when O(inline_policies) is given
 actions:
   description:
     - What the run changed, in order - V(create), V(trust), V(describe), V(tag), V(untag), V(attach), V(detach).
@@ -138,6 +159,7 @@ def main():
         trust_policy=dict(type="dict"),
         description=dict(type="str"),
         managed_policy_arns=dict(type="list", elements="str", default=[]),
+        inline_policies=dict(type="dict"),
         tags=dict(type="dict", default={}),
         purge_tags=dict(type="bool", default=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),

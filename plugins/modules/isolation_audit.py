@@ -59,6 +59,12 @@ description:
     (low), C(bucket-policy-no-tls-deny) and C(bucket-policy-no-endpoint-deny) (medium) when the policy
     lacks the Deny on C(aws:SecureTransport=false) or on requests not from the VPC endpoint
     (C(aws:SourceVpce)/C(aws:SourceVpc)).'
+  - 'Team checks, this collection''s own, for notebooks whose execution role carries the tag
+    C(isolated-notebook-team) (the isolated_notebook role tags each team''s roles): a team''s data is what its
+    notebooks write (RV(notebooks[].data_access) with write access). C(cross-team-data) (medium) when a notebook
+    reaches (its role and its S3 endpoint both allow) a location another team''s notebooks write;
+    C(cross-team-endpoint) (low) when only the endpoint on its route table would let its role through to one.
+    Data that two teams only read is no finding.'
   - A check that cannot be made (a missing subnet or role, access denied) is the finding
     C(check-failed), high for the network and the role, medium for the lifecycle script and its bucket.
   - A notebook is C(isolated) when it has no high finding.

@@ -187,6 +187,23 @@ CASES = [
      lambda w: {"isolated_notebook_data_grants": [{"bucket": "team-data", "prefix": "project-%03d/" % n,
                                                    "access": "read-write"} for n in range(40)]},
      "the data policy (isolated_notebook_data_grants) is"),
+    # The installer is about 6.7 KB of the 12,288 bytes a lifecycle hook holds: 6,000 bytes of steps do not fit.
+    ("role-on-start-steps-over-the-script-limit", "site",
+     lambda w: {"isolated_notebook_on_start_steps": "echo step\n" * 600},
+     "isolated_notebook_on_start_steps: the on-start script with these steps is"),
+    ("teams-on-start-steps-end-the-heredoc", "site",
+     lambda w: {"isolated_notebook_teams": [
+         {"name": t, "subnet_id": w["network"]["isolated_notebook_subnet_id"]} for t in ("a", "b")]
+         + [{"name": "c", "subnet_id": w["network"]["isolated_notebook_subnet_id"],
+             "on_start_steps": "echo one\nISOLATED_NOTEBOOK_ON_START_STEPS\necho two\n"}]},
+     "isolated_notebook_teams[2].on_start_steps: a line reads ISOLATED_NOTEBOOK_ON_START_STEPS"),
+    ("role-grant-covers-the-homes", "site",
+     lambda w: {"isolated_notebook_homes": {"bucket": "team-homes", "prefix": "homes/"},
+                "isolated_notebook_data_grants": [{"bucket": "team-homes", "prefix": "", "access": "read"}]},
+     "isolated_notebook_data_grants[0]: team-homes/ covers the notebooks' homes"),
+    ("role-harden-a-bucket-that-does-not-exist", "site",
+     lambda w: {"isolated_notebook_data_grants": [{"bucket": "no-such-data-bucket", "prefix": "x/", "harden": True}]},
+     "isolated_notebook_data_grants[0].harden: bucket no-such-data-bucket does not exist"),
     ("teams-bad-name", "site",
      lambda w: {"isolated_notebook_teams": [{"name": "Team_A",
                                              "subnet_id": w["network"]["isolated_notebook_subnet_id"]}]},

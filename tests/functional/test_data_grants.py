@@ -29,7 +29,8 @@ KMS_BUCKET, OTHER_KEY_BUCKET = "grants-kms-data", "grants-other-key-data"
 GRANTS = [
     # listed out of order: the role sorts them, a reordered list changes nothing
     {"bucket": RW_BUCKET, "prefix": "team/", "access": "read-write"},
-    {"bucket": READ_BUCKET, "prefix": "shared/reference/", "access": "read"},
+    # its owner asks the role to harden it: endpoint-only access (the others keep their owners' policies)
+    {"bucket": READ_BUCKET, "prefix": "shared/reference/", "access": "read", "harden": True},
     {"bucket": OTHER_KEY_BUCKET, "prefix": "enc/", "access": "read"},
 ]
 ROLE_ARN = "arn:aws:iam::%s:role/%s-notebook" % (harness.ACCOUNT_ID, PREFIX)
@@ -167,6 +168,13 @@ def test_the_role_writes_the_grants_and_a_reordered_list_changes_nothing(stack):
         s["Condition"]["StringEquals"] == {"aws:PrincipalArn": [ROLE_ARN], "s3:ResourceAccount": harness.ACCOUNT_ID}
         for s in granted
     )
+    # the hardened bucket's policy admits the stack's endpoint only; the others have none
+    s3 = stack["emulator"].client("s3")
+    hardened = json.loads(s3.get_bucket_policy(Bucket=READ_BUCKET)["Policy"])
+    [outside] = [s for s in hardened["Statement"] if s["Sid"] == "DenyOutsideVpcEndpoint"]
+    assert outside["Condition"]["StringNotEquals"]["aws:SourceVpce"] == [stack["endpoint"]["VpcEndpointId"]]
+    with pytest.raises(ClientError):
+        s3.get_bucket_policy(Bucket=RW_BUCKET)
     reordered = stack["reordered"]
     assert reordered.rc == 0 and reordered.recap["changed"] == 0, reordered.output[-4000:]
     assert reordered.writes() == {}, reordered.writes()
@@ -181,13 +189,15 @@ def test_the_notebook_role_through_its_endpoint_reaches_exactly_its_grants(stack
 
 def test_the_endpoint_keeps_every_other_principal_in_the_vpc_from_the_data(stack, authorized):
     """A role whose IAM policy allows everything: outside the VPC (no endpoint) it reads and writes the
-    data buckets, which have no bucket policy; through the endpoint none of it: the data statements name
-    the notebook role only.  The scripts are encrypted with the stack's key, whose policy lets the
-    notebook role alone decrypt them."""
+    data buckets that have no bucket policy, and none of the hardened one (its policy admits the stack's
+    endpoint only); through the endpoint none of it: the data statements name the notebook role only.
+    The scripts are encrypted with the stack's key, whose policy lets the notebook role alone decrypt them."""
     emulator = stack["emulator"]
     outside = cells(emulator.client("s3", credentials=authorized["other"]))
     data = [k for k in outside if not k.startswith("script")]
-    assert {k: outside[k] for k in data} == dict.fromkeys(data, "allow")
+    hardened = [k for k in data if k.startswith("read ")]  # READ_BUCKET's cells
+    assert len(hardened) == 7
+    assert {k: outside[k] for k in data} == {k: "deny" if k in hardened else "allow" for k in data}
     # The script bucket denies what does not come through the stack's endpoint (its bucket policy),
     # its listing as well as its objects.
     assert [outside[k] for k in ("script: get", "script: list", "script: put")] == ["deny"] * 3

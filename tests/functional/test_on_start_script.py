@@ -28,7 +28,10 @@ TEMPLATE = COLLECTION / "roles" / "isolated_notebook" / "templates" / "on-start.
 AUTOSTOP = COLLECTION / "files" / "autostop.py"
 CONTENT_LIMIT = 16384  # AWS: base64 characters of one lifecycle hook
 JSE = "home/ec2-user/anaconda3/envs/JupyterSystemEnv/bin/python"
-REAL_TOOLS = ("cat", "chmod", "cp", "date", "grep", "mkdir", "mktemp", "mv", "rm", "sha256sum", "timeout")
+REAL_TOOLS = ("bash", "cat", "chmod", "cp", "date", "dirname", "grep", "mkdir", "mktemp", "mv", "nohup", "rm",
+              "sha256sum", "timeout")  # fmt: skip
+STEPS_LOG = "var/log/isolated-notebook-on-start-steps.log"
+STEPS_FILE = "usr/local/lib/isolated-notebook/on-start-steps.sh"
 SAMPLE_CRON = "*/5 * * * * /usr/bin/python /home/ec2-user/autostop.py --time 3600 --ignore-connections"
 USER_CRON = "0 3 * * * /usr/bin/find /tmp -mtime +7 -delete"
 
@@ -185,8 +188,13 @@ def exec_start(sandbox):
 
 @pytest.mark.parametrize(
     "overrides",
-    [{}, {"sagemaker_endpoint_url": None}, {"autostop_ignore_connections": True, "autostop_log": "/home/x/a.log"}],
-    ids=["all", "minimal", "options"],
+    [
+        {},
+        {"sagemaker_endpoint_url": None},
+        {"autostop_ignore_connections": True, "autostop_log": "/home/x/a.log"},
+        {"on_start_steps": "pip install --quiet x\nsudo -u ec2-user -i conda env list\n"},
+    ],
+    ids=["all", "minimal", "options", "steps"],
 )
 def test_on_start_rendered_script_passes_shellcheck_and_fits(overrides, tmp_path, capsys):
     script = render(**overrides)
@@ -209,7 +217,8 @@ def test_on_start_rendered_script_passes_shellcheck_and_fits(overrides, tmp_path
 def test_on_start_ansible_renders_the_same(tmp_path):
     """The template module itself, with the same variables, produces the text the sandbox runs."""
     rendered = tmp_path / "ansible.sh"
-    extra = dict(variables(), ansible_python_interpreter=sys.executable)
+    steps = "echo \"$HOME\" '$PATH' `id -u` \\\n\techo done"
+    extra = dict(variables(on_start_steps=steps), ansible_python_interpreter=sys.executable)
     (tmp_path / "vars.json").write_text(json.dumps(extra))
     ansible = shutil.which("ansible", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     result = subprocess.run(
@@ -219,7 +228,7 @@ def test_on_start_ansible_renders_the_same(tmp_path):
         check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert rendered.read_text() == render()
+    assert rendered.read_text() == render(on_start_steps=steps)
 
 
 def test_on_start_values_are_quoted_and_validated(tmp_path):
@@ -474,3 +483,64 @@ def test_on_start_installed_command_is_accepted_by_autostop(tmp_path):
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
     assert "unsure, not stopping: Jupyter server at https://localhost:1 unreachable" in log.read_text()
+
+
+# --- the stack's own steps -----------------------------------------------------------------------------
+
+
+def wait_for(path, text, seconds=60):
+    """The content of ``path`` once it holds ``text`` (the detached steps write it after this script ended)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text():
+            return path.read_text()
+        time.sleep(0.1)
+    raise AssertionError("%s never held %r: %r" % (path, text, path.read_text() if path.exists() else None))
+
+
+def test_on_start_steps_run_detached_after_the_autostop_is_installed(tmp_path):
+    """The script ends while its steps still wait (a slow step cannot make the start run over 5 minutes);
+    they see the installed auto-stop, and their output and status go to their log."""
+    sandbox = Sandbox(tmp_path, systemd=True, jse=True)
+    gate, marker = tmp_path / "gate", tmp_path / "marker"
+    real_sleep = os.path.realpath(shutil.which("sleep"))
+    steps = (f"while [ ! -e {gate} ]; do {real_sleep} 0.1; done\n"
+             f"if [ -e \"$AUTOSTOP_ROOT/usr/local/lib/autostop/autostop.py\" ]; then echo installed > {marker}; fi\n"
+             "echo to-the-log\nexit 3\n")  # fmt: skip
+    result = sandbox.run(render(on_start_steps=steps))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "started the on-start steps in the background" in result.stdout
+    assert not marker.exists()  # the steps are still waiting for the gate: the script did not wait for them
+    gate.touch()
+    log = wait_for(sandbox.root / STEPS_LOG, "ended with status 3")
+    assert marker.read_text() == "installed\n"
+    assert "steps: started" in log and "to-the-log" in log
+    assert stat.S_IMODE((sandbox.root / STEPS_FILE).stat().st_mode) == 0o700
+    assert stat.S_IMODE((sandbox.root / STEPS_LOG).stat().st_mode) == 0o600  # root's output, not the user's
+
+
+def test_on_start_steps_are_kept_as_written(tmp_path):
+    """Quotes, dollars, backticks, backslashes and the steps' own heredoc reach the steps file untouched
+    (they are in a quoted heredoc of their own), and run as written."""
+    sandbox = Sandbox(tmp_path, systemd=True, jse=True)
+    steps = ("X=set\necho \"x=$X\" '$PATH' `echo tick` \\\n\tcontinued\n"
+             "cat <<EOF\nheredoc ${X}\nEOF\nprintf '%s\\n' \"${Y:-none}\"\n")  # fmt: skip
+    assert sandbox.run(render(on_start_steps=steps)).returncode == 0
+    assert (sandbox.root / STEPS_FILE).read_text() == steps + "\n"
+    log = wait_for(sandbox.root / STEPS_LOG, "ended with status 0")
+    assert "x=set $PATH tick continued\nheredoc set\nnone\n" in log
+
+
+def test_on_start_without_steps_runs_none(tmp_path):
+    script = render()
+    assert "ISOLATED_NOTEBOOK_ON_START_STEPS" not in script and "nohup" not in script
+    sandbox = Sandbox(tmp_path, systemd=True, jse=True)
+    assert sandbox.run(script).returncode == 0
+    assert not (sandbox.root / STEPS_FILE).exists() and not (sandbox.root / STEPS_LOG).exists()
+
+
+def test_on_start_steps_do_not_run_when_the_autostop_cannot_be_installed(tmp_path):
+    sandbox = Sandbox(tmp_path, systemd=True, jse=True)
+    result = sandbox.run(render(on_start_steps="echo ran\n"), SANDBOX_AWS_FAIL="1")
+    assert result.returncode == 1
+    assert not (sandbox.root / STEPS_FILE).exists()

@@ -53,6 +53,20 @@ def documents(region):
             policies.s3_endpoint_policy(BUCKET, PREFIX, region, grants(region), [ROLE % arn.partition_of(region)]),
         ),
         ("data_access_policy", policies.data_access_policy(grants(region), region, ACCOUNT)),
+        (
+            "home_policy",
+            policies.home_policy("analyst", dict(grants(region)[0], prefix="homes/analyst/"), region, ACCOUNT),
+        ),
+        (
+            "s3_endpoint_policy",
+            policies.s3_endpoint_policy(
+                BUCKET,
+                PREFIX,
+                region,
+                grants(region),
+                ["arn:%s:iam::%s:role/ds/*" % (arn.partition_of(region), ACCOUNT)],
+            ),
+        ),
         ("sagemaker_endpoint_policy", policies.sagemaker_endpoint_policy(NAMES, region, ACCOUNT)),
         ("notebook_policy", policies.notebook_policy(NAMES, region, ACCOUNT)),
         ("logs_endpoint_policy", policies.logs_endpoint_policy(NAMES, region, ACCOUNT)),
@@ -613,3 +627,26 @@ def test_a_short_script_prefix_keeps_the_endpoint_policy_valid():
     assert policies.s3_read_policy(BUCKET, "lc/")["Statement"][1]["Condition"] == {
         "StringLike": {"s3:prefix": ["lc/*"]}
     }
+
+
+def test_home_policy_exactly():
+    home = {"bucket": "research-homes", "prefix": "homes/analyst/", "access": "read-write", "account": "",
+            "kms_key_arn": ""}  # fmt: skip
+    document = policies.home_policy("analyst", home, "eu-west-1", ACCOUNT)
+    sids = ["HomeObjects", "HomeList", "StopIdleNotebook", "LifecycleLogGroup", "WriteLifecycleLogs"]
+    assert [s["Sid"] for s in document["Statement"]] == sids
+    objects, listing, stop = document["Statement"][:3]
+    assert objects["Resource"] == "arn:aws:s3:::research-homes/homes/analyst/*"
+    assert objects["Action"] == policies.GRANT_ACTIONS["read-write"]
+    assert listing["Condition"]["StringLike"] == {"s3:prefix": ["homes/analyst/*"]}
+    assert stop["Resource"] == ["arn:aws:sagemaker:eu-west-1:%s:notebook-instance/analyst" % ACCOUNT]
+
+
+def test_a_role_pattern_is_named_with_arn_like_and_role_arns_with_string_equals():
+    pattern = "arn:aws:iam::%s:role/ds/*" % ACCOUNT
+    shared = policies.s3_endpoint_policy(BUCKET, PREFIX, "eu-west-1", grants("eu-west-1"), [ROLE % "aws"])
+    own = policies.s3_endpoint_policy(BUCKET, PREFIX, "eu-west-1", grants("eu-west-1"), [pattern])
+    granted = [s for s in own["Statement"] if "aws:PrincipalArn" in str(s)]
+    assert granted and all(s["Condition"]["ArnLike"] == {"aws:PrincipalArn": [pattern]} for s in granted)
+    assert all("ArnLike" not in s["Condition"] for s in shared["Statement"] if "aws:PrincipalArn" in str(s))
+    assert policies.endpoint_policy_errors(own) == []

@@ -32,13 +32,19 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.
     RANK,
     check_failed,
     count_by_severity,
+    finding,
     highest_severity,
 )
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.logs import (
     check_lifecycle_logs,
     logs_endpoints,
 )
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.reach import notebook_reach
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.reach import (
+    TEAM_TAG,
+    cross_team,
+    endpoint_reach,
+    notebook_reach,
+)
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn import name_error
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError
 
@@ -165,7 +171,7 @@ def report(data, spec, region, calls, now=None):
         vpc = (subnets.get(notebook.get("SubnetId")) or {}).get("VpcId")
         if vpc and notebook.get("RoleArn"):
             vpc_roles.setdefault(vpc, set()).add(notebook["RoleArn"])
-    results = []
+    results, teams = [], []
     for notebook in data["notebooks"]:
         name = notebook["NotebookInstanceName"]
         findings = check_notebook(notebook, spec["allow_root_access"])
@@ -203,7 +209,15 @@ def report(data, spec, region, calls, now=None):
                     region,
                 )
             )
-        findings.sort(key=lambda f: (-RANK[f["severity"]], f["id"], f["resource"] or ""))
+        role_data = data["roles"].get(notebook.get("RoleArn")) or {}
+        teams.append({
+            "name": name, "team": (role_data.get("tags") or {}).get(TEAM_TAG),
+            # The S3 data the role can reach through the endpoint on the notebook's route table.
+            "data_access": notebook_reach(notebook, subnet, tables.get(vpc_id, []), endpoints.get(vpc_id, []),
+                                          role_data or None),
+            "endpoint_access": endpoint_reach(notebook, subnet, tables.get(vpc_id, []), endpoints.get(vpc_id, []),
+                                              notebook.get("RoleArn")),
+        })  # fmt: skip
         results.append(
             {
                 "name": name,
@@ -214,19 +228,24 @@ def report(data, spec, region, calls, now=None):
                 "role_arn": notebook.get("RoleArn"),
                 "lifecycle_config_name": lcc,
                 "direct_internet_access": notebook.get("DirectInternetAccess"),
-                "isolated": not any(f["severity"] == "high" for f in findings),
-                # The S3 data the role can reach through the endpoint on the notebook's route table.
-                "data_access": notebook_reach(
-                    notebook,
-                    subnet,
-                    tables.get(vpc_id, []),
-                    endpoints.get(vpc_id, []),
-                    data["roles"].get(notebook.get("RoleArn")),
-                ),
-                "counts": count_by_severity(findings),
+                "isolated": None,  # below, with the findings between teams
+                "data_access": teams[-1]["data_access"],
+                "counts": None,
                 "findings": findings,
             }
         )
+    # One team's notebooks reaching what another team's write: known only once every notebook is read.
+    crossed = cross_team(teams)
+    for entry in results:
+        for finding_id, evidence in crossed.get(entry["name"], []):
+            how = "reaches" if finding_id == "cross-team-data" else "is let through its S3 endpoint to"
+            message = "%s of team %s %s %s/%s (%s), which team %s writes" % (
+                entry["name"], evidence["team"], how, evidence["bucket"], evidence["prefix"], evidence["access"],
+                evidence["other_team"])  # fmt: skip
+            entry["findings"].append(finding(finding_id, entry["role_arn"], message, evidence))
+        entry["findings"].sort(key=lambda f: (-RANK[f["severity"]], f["id"], f["resource"] or ""))
+        entry["isolated"] = not any(f["severity"] == "high" for f in entry["findings"])
+        entry["counts"] = count_by_severity(entry["findings"])
 
     results.sort(key=lambda n: n["name"])
     every = [f for n in results for f in n["findings"]]

@@ -169,6 +169,8 @@ class ResourceCache:
                 "arn": arn,
                 "trust_policy": parse_document(role.get("AssumeRolePolicyDocument")),
                 "policies": policies,
+                # GetRole answers with the role's tags: the team of a notebook the role built, for free.
+                "tags": dict((t["Key"], t["Value"]) for t in role.get("Tags") or []),
             }
 
         return self._once(("role", arn), fetch)

@@ -182,6 +182,21 @@ FINDINGS = {
         "Add a Deny on s3:* unless aws:SourceVpce is the S3 endpoint (Sid DenyOutsideVpcEndpoint in "
         "secure_sagemaker.notebooks.bucket_policy).",
     ),
+    # Teams (the isolated-notebook-team tag of the execution role, which the isolated_notebook role sets):
+    # one team's notebooks reaching what another team writes.  This collection's own checks.
+    "cross-team-data": (
+        "medium",
+        "The notebook reaches data that another team's notebooks write",
+        "Remove the grant from the team's data grants (isolated_notebook_teams[].data_grants) or the role's policy; "
+        "data two teams are meant to share belongs under a prefix of its own that neither team writes, granted read "
+        "to both.",
+    ),
+    "cross-team-endpoint": (
+        "low",
+        "The S3 endpoint lets the notebook's role through to data that another team's notebooks write",
+        "Compose the endpoint policy from each team's own grants (the isolated_notebook role does); the role's "
+        "policy still denies it, but the endpoint is the second barrier and no longer holds.",
+    ),
     "check-failed": (
         "high",
         "A check could not be made",

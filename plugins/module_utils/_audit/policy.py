@@ -69,16 +69,28 @@ def _principal_is_anyone(principal):
     return False
 
 
+# The roles at one IAM path, as the collection names the notebooks' own roles (role/<name_prefix>/*).
+ROLE_PATH_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)+\*$")
+
+
 def named_principals(statement):
-    """The principal ARNs a statement is narrowed to by aws:PrincipalArn (StringEquals or ArnEquals,
-    no wildcard), the form a gateway endpoint policy names principals in; [] for anyone."""
-    found = []
-    for operator in ("StringEquals", "ArnEquals"):
+    """The principal ARNs a statement is narrowed to by aws:PrincipalArn, the form a gateway endpoint
+    policy names principals in: exact ARNs (StringEquals, ArnEquals), or the roles at one path
+    (ArnLike, StringLike of role/<path>/*); [] for anyone (any other wildcard counts as anyone)."""
+    found, patterns = [], []
+    for operator in ("StringEquals", "ArnEquals", "ArnLike", "StringLike"):
         keyed = (statement.get("Condition") or {}).get(operator) or {}
         for key, values in keyed.items():
             if key.lower() == "aws:principalarn":
-                found += [str(v) for v in as_list(values)]
-    return [] if not found or any("*" in v or "?" in v for v in found) else sorted(found)
+                (patterns if operator.endswith("Like") else found).extend(str(v) for v in as_list(values))
+    if any("*" in v or "?" in v for v in found) or any(not ROLE_PATH_PATTERN.match(p) for p in patterns):
+        return []
+    return sorted(found + patterns)
+
+
+def names_principal(named, principal):
+    """Whether ``principal`` is one of ``named`` (named_principals: ARNs, or role path patterns)."""
+    return any(fnmatch.fnmatchcase(principal, n) for n in named)
 
 
 # The writes a read-write data grant puts in the endpoint policy (policies.GRANT_ACTIONS).
@@ -105,7 +117,9 @@ def _granted_write(statement, writes, notebook_roles):
     owners = owner_accounts(statement)
     return (
         bool(named)
-        and set(named) <= set(notebook_roles)
+        # each named principal a notebook role of the VPC, or a path that holds some of them
+        and all(any(fnmatch.fnmatchcase(role, n) for role in notebook_roles) for n in named)
+        and all("*" in n or n in notebook_roles for n in named)
         and set(a.lower() for a in writes) <= GRANT_WRITES
         and bool(resources)
         and all(_named_bucket(r) for r in resources)

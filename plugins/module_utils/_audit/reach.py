@@ -20,6 +20,7 @@ import fnmatch
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.policy import (
     as_list,
     named_principals,
+    names_principal,
     owner_accounts,
     parse_document,
     statements,
@@ -58,7 +59,7 @@ def _object_grants(document, principal=None):
             continue
         if principal is not None:
             named = named_principals(statement)
-            if named and principal not in named:
+            if named and not names_principal(named, principal):
                 continue
         if "NotAction" in statement:
             excluded = [str(a).lower() for a in as_list(statement.get("NotAction"))]
@@ -125,12 +126,9 @@ def data_reach(role_policies, endpoint_policies, role_arn):
     ]  # fmt: skip
 
 
-def notebook_reach(notebook, subnet, route_tables, endpoints, role):
-    """data_reach of a notebook from the audit's data: through the S3 endpoint on its subnet's effective
-    route table, or bounded by its role alone when it has a way around the endpoint (direct internet
-    access, a route out of the VPC, no subnet); None when the role could not be read."""
-    if not role or role.get("error"):
-        return None
+def _endpoint_documents(notebook, subnet, route_tables, endpoints):
+    """The policies of the S3 gateway endpoints on the notebook's effective route table, or [ANYTHING]
+    when it has a way around them (direct internet access, a route out of the VPC, no subnet)."""
     subnet_id = notebook.get("SubnetId")
     table = effective_route_table(route_tables, subnet_id) if subnet_id and subnet else None
     around = (
@@ -140,5 +138,79 @@ def notebook_reach(notebook, subnet, route_tables, endpoints, role):
     )
     table_id = (table or {}).get("route_table_id")
     on_table = [e for e in endpoints if is_service(e, "s3", "Gateway") and table_id in (e.get("RouteTableIds") or [])]
-    documents = [ANYTHING] if around else [e.get("PolicyDocument") for e in on_table]
+    return [ANYTHING] if around else [e.get("PolicyDocument") for e in on_table]
+
+
+def notebook_reach(notebook, subnet, route_tables, endpoints, role):
+    """data_reach of a notebook from the audit's data: through the S3 endpoint on its subnet's effective
+    route table, or bounded by its role alone when it has a way around the endpoint (direct internet
+    access, a route out of the VPC, no subnet); None when the role could not be read."""
+    if not role or role.get("error"):
+        return None
+    documents = _endpoint_documents(notebook, subnet, route_tables, endpoints)
     return data_reach([p.get("document") for p in role.get("policies") or []], documents, role.get("arn"))
+
+
+def endpoint_reach(notebook, subnet, route_tables, endpoints, role_arn):
+    """[{bucket, prefix, access}] the S3 endpoints on the notebook's route table let its role through
+    for, whatever the role's own policy says ([] with a way around them: the role alone bounds that)."""
+    documents = _endpoint_documents(notebook, subnet, route_tables, endpoints)
+    if documents == [ANYTHING] or not role_arn:
+        return []
+    found = {}
+    for document in documents:
+        for resource, actions, _owners in _object_grants(document, role_arn):
+            entry = found.setdefault(_location(resource), set())
+            entry |= actions
+    return [{"bucket": bucket, "prefix": prefix, "access": _access(actions)}
+            for (bucket, prefix), actions in sorted(found.items())]  # fmt: skip
+
+
+def _access(actions):
+    reads, writes = bool(actions & set(READ)), bool(actions & set(WRITE))
+    return "read-write" if reads and writes else "read" if reads else "write"
+
+
+# The tag the isolated_notebook role puts on each team's resources, its execution roles included.
+TEAM_TAG = "isolated-notebook-team"
+
+
+def _overlaps(one, other):
+    """Whether two reached locations ({bucket, prefix}; "*" for any) can hold the same objects."""
+    buckets = one["bucket"] == other["bucket"] or "*" in (one["bucket"], other["bucket"])
+    prefixes = "*" in (one["prefix"], other["prefix"]) or one["prefix"].startswith(other["prefix"]) or (
+        other["prefix"].startswith(one["prefix"]))  # fmt: skip
+    return buckets and prefixes
+
+
+def cross_team(entries):
+    """{notebook: [(finding id, evidence)]} for notebooks of a team (``entries``: name, team, data_access,
+    endpoint_access) that reach, or whose endpoint lets them through to, a location another team's
+    notebooks write.  A team's data is what its notebooks write: data two teams only read is no finding."""
+    writes = {}
+    for entry in entries:
+        for reached in entry["data_access"] or []:
+            if entry["team"] and reached["access"] != "read":
+                writes.setdefault(entry["team"], []).append(reached)
+    found = {}
+    for entry in entries:
+        if not entry["team"]:
+            continue
+        seen = set()
+        reached = [("cross-team-data", r) for r in entry["data_access"] or []]
+        reached += [("cross-team-endpoint", r) for r in entry["endpoint_access"] or []]
+        for finding_id, location in reached:
+            for team in sorted(writes):
+                if team == entry["team"]:
+                    continue
+                for written in writes[team]:
+                    key = (team, location["bucket"], location["prefix"])
+                    if not _overlaps(location, written) or key in seen:
+                        continue
+                    seen.add(key)
+                    found.setdefault(entry["name"], []).append((finding_id, {
+                        "team": entry["team"], "other_team": team, "bucket": location["bucket"],
+                        "prefix": location["prefix"], "access": location["access"],
+                        "written": {"bucket": written["bucket"], "prefix": written["prefix"]},
+                    }))  # fmt: skip
+    return found

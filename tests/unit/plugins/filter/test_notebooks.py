@@ -90,3 +90,29 @@ def test_volume_key_is_a_default_that_only_warns_and_a_named_key_stays_strict():
     ]
     assert volume_key(items, "") == items
     assert items == [{"name": "a"}, {"name": "b", "kms_key_id": own}]  # not changed in place
+
+
+def test_each_notebook_gets_its_own_role_at_the_stacks_path():
+    from ansible_collections.secure_sagemaker.notebooks.plugins.filter.notebooks import notebook_roles, own_roles
+
+    homes = {
+        "nb-b": {"bucket": "h", "prefix": "homes/nb-b/", "access": "read-write", "account": "", "kms_key_arn": ""},
+        "nb-a": {"bucket": "h", "prefix": "homes/nb-a/", "access": "read-write", "account": "", "kms_key_arn": ""},
+    }
+    roles = notebook_roles(homes, "ds-alpha", "eu-west-1", "123456789012")
+    assert [(r["notebook"], r["role"], r["path"], r["arn"]) for r in roles] == [
+        ("nb-a", "ds-alpha-nb-nb-a", "/ds-alpha/", "arn:aws:iam::123456789012:role/ds-alpha/ds-alpha-nb-nb-a"),
+        ("nb-b", "ds-alpha-nb-nb-b", "/ds-alpha/", "arn:aws:iam::123456789012:role/ds-alpha/ds-alpha-nb-nb-b"),
+    ]
+    assert roles[0]["check"][1] == "role_inline" and roles[0]["check"][2] == roles[0]["policy"]
+    items = [{"name": "nb-a", "role_arn": "shared"}, {"name": "other", "role_arn": "shared"}]
+    assert [i["role_arn"] for i in own_roles(items, roles)] == [roles[0]["arn"], "shared"]
+    assert notebook_roles({}, "ds", "eu-west-1", "123456789012") == []
+
+
+def test_only_the_stacks_own_roles_are_picked_for_deletion():
+    from ansible_collections.secure_sagemaker.notebooks.plugins.filter.notebooks import own_role_names
+
+    roles = [{"role_name": "ds-nb-b", "path": "/ds/"}, {"role_name": "ds-nb-a", "path": "/ds/"},
+             {"role_name": "etl-runner", "path": "/ds/"}, {"role_name": "ds-nb-c", "path": "/ds/ci/"}]  # fmt: skip
+    assert own_role_names(roles, "ds") == ["ds-nb-a", "ds-nb-b"]

@@ -33,6 +33,9 @@ def role(**changes):
         ("path", "no-slashes", "begins and ends with /"),
         ("description", "d" * 1001, "at most 1000"),
         ("trust_policy", None, "required with state=present"),
+        ("inline_policies", {"has space": {}}, "is not an inline policy name"),
+        ("inline_policies", {"home": "not a dict"}, "must be a policy document"),
+        ("inline_policies", {"home": {"Statement": [{"Resource": "x" * 10300}]}}, "over IAM's 10240"),
     ],
 )
 def test_bad_input_names_the_field_and_the_rule(field, value, rule):
@@ -92,3 +95,36 @@ def test_tag_values_compare_as_the_strings_iam_holds(emulator):
         assert again["changed"] is False and again["actions"] == []
     finally:
         er.execute(iam, params(name="er-tags", state="absent"), False)
+
+
+HOME = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                                                "Resource": "arn:aws:s3:::homes/nb-1/*"}]}  # fmt: skip
+
+
+def test_inline_policies_are_put_replaced_and_deleted_exactly():
+    assert er.plan(None, params(inline_policies={"home": HOME}))[-1] == ("put", "home")
+    held = role(inline_policies={"home": HOME, "stray": HOME})
+    other = dict(HOME, Statement=[dict(HOME["Statement"][0], Action="s3:PutObject")])
+    assert er.plan(held, params(inline_policies={"home": other})) == [("put", "home"), ("delete_inline", "stray")]
+    assert er.plan(role(inline_policies={"home": HOME}), params(inline_policies={"home": HOME})) == []
+    # not given: whatever inline policies the role holds are left alone
+    assert er.plan(held, params()) == []
+
+
+def test_inline_policies_on_the_emulator(emulator):
+    iam = on_emulator(emulator, "iam")
+    try:
+        made = er.execute(iam, params(name="er-inline", managed_policy_arns=[], inline_policies={"home": HOME}), False)
+        assert made["actions"] == ["create", "put"] and made["role"]["inline_policies"] == {"home": HOME}
+        assert iam.get_role_policy(RoleName="er-inline", PolicyName="home")["PolicyDocument"] == HOME
+        again = er.execute(iam, params(name="er-inline", managed_policy_arns=[], inline_policies={"home": HOME}), False)
+        assert again["changed"] is False
+        iam.put_role_policy(RoleName="er-inline", PolicyName="stray", PolicyDocument='{"Version":"2012-10-17",'
+                            '"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}')  # fmt: skip
+        cleaned = er.execute(iam, params(name="er-inline", managed_policy_arns=[], inline_policies={"home": HOME}),
+                             False)  # fmt: skip
+        assert cleaned["actions"] == ["delete_inline"]
+        assert iam.list_role_policies(RoleName="er-inline")["PolicyNames"] == ["home"]
+    finally:
+        er.execute(iam, params(name="er-inline", state="absent"), False)
+    assert er.current(iam, "er-inline") is None

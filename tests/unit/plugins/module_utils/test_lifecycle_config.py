@@ -144,6 +144,38 @@ def test_nul_is_rejected_as_not_text():
     assert error.value.msg.startswith("on_start is not text") and "character 12" in error.value.msg
 
 
+def test_on_start_steps_that_fit_have_no_error():
+    assert lcc.on_start_errors("", "#!/bin/bash\n") == [] and lcc.on_start_errors(None, "#!/bin/bash\n") == []
+    assert lcc.on_start_errors("pip install x\n", "#!/bin/bash\npip install x\n") == []
+
+
+@pytest.mark.parametrize(
+    "steps, message",
+    [
+        (["pip"], "isolated_notebook_on_start_steps: must be shell text (run by bash), got list"),
+        ("echo a\n  ISOLATED_NOTEBOOK_ON_START_STEPS\necho b",
+         "isolated_notebook_on_start_steps: a line reads ISOLATED_NOTEBOOK_ON_START_STEPS, which would end the steps"),
+        ("echo \x00", "isolated_notebook_on_start_steps: must be UTF-8 text without NUL characters"),
+    ],
+)  # fmt: skip
+def test_on_start_steps_rules_name_the_field(steps, message):
+    found = lcc.on_start_errors(steps, "#!/bin/bash\n")
+    assert any(m.startswith(message) for m in found), found
+
+
+def test_on_start_steps_over_the_limit_give_the_sizes_and_the_room_left():
+    installer = "#!/bin/bash\n" + "# x\n" * 1000  # 4,012 bytes
+    steps = "a" * (lcc.SCRIPT_MAX_BYTES - len(installer))
+    assert lcc.on_start_errors(steps, installer + steps) == []  # exactly at the limit: 16,384 base64 characters
+    steps += "a"
+    [message] = lcc.on_start_errors(steps, installer + steps, "isolated_notebook_teams[2].on_start_steps")
+    assert message == (
+        "isolated_notebook_teams[2].on_start_steps: the on-start script with these steps is 12289 bytes, 16388 "
+        "characters once base64-encoded; SageMaker takes at most 16384 (NotebookInstanceLifecycleHook.Content), which "
+        "leaves the steps at most 8276 bytes, they are 8277"
+    )
+
+
 def test_absent_checks_only_the_name():
     assert lcc.validate(params(state="absent", on_start="")) == {}
     with pytest.raises(NotebooksError):

@@ -45,6 +45,14 @@ def test_good_teams_have_no_error():
         ([good("alpha", idle_seconds=0)], "isolated_notebook_teams[0].idle_seconds: must be a whole number"),
         ([good("alpha", idle_seconds=True)], "isolated_notebook_teams[0].idle_seconds: must be a whole number"),
         ([good("alpha", colour="red")], "isolated_notebook_teams[0]: unknown field(s) colour"),
+        ([good("alpha", homes="research-homes")], "isolated_notebook_teams[0].homes: must be a mapping"),
+        # one team's grant over another team's notebook homes
+        ([good("alpha", data_grants=[{"bucket": "homes-b", "prefix": "", "access": "read"}]),
+          good("beta", homes={"bucket": "homes-b", "prefix": "beta/"})],
+         "isolated_notebook_teams[0].data_grants[0]: homes-b/ covers the homes of team beta's notebooks "
+         "(homes-b/beta/)"),
+        ([good("alpha", on_start_steps=["pip install x"])],
+         "isolated_notebook_teams[0].on_start_steps: must be shell text"),
         ([good("alpha", notebooks=["x"])], "isolated_notebook_teams[0].notebooks: must be a list of notebooks"),
         ([good("alpha"), dict(good("beta"), notebooks=[{"name": "alpha-1"}])],
          "isolated_notebook_teams[1].notebooks[0].name: alpha-1 is also a notebook of team alpha"),
@@ -89,11 +97,27 @@ def test_stacks_give_each_team_its_names_and_the_shared_values():
     assert alpha["script_prefix"] == "lifecycle-configurations/alpha/" and alpha["idle_seconds"] == 3600
     assert alpha["tags"] == {"owner": "platform", "isolated-notebook-team": "alpha"} and alpha["state"] == "present"
     assert beta["idle_seconds"] == 60 and beta["tags"] == {"owner": "beta", "isolated-notebook-team": "beta"}
+    # the field of messages about the team is its place in the list as given, not in name order
+    assert alpha["field"] == "isolated_notebook_teams[1]" and beta["field"] == "isolated_notebook_teams[0]"
+
+
+def test_a_team_runs_its_own_steps_or_the_shared_ones():
+    base = dict(BASE, on_start_steps="echo shared")
+    [alpha, beta, gamma] = teams.stacks(
+        [good("alpha"), good("beta", on_start_steps="echo beta"), good("gamma", on_start_steps="")], base
+    )
+    assert (alpha["on_start_steps"], beta["on_start_steps"], gamma["on_start_steps"]) == (
+        "echo shared",
+        "echo beta",
+        "",
+    )
+    assert teams.stacks([good("alpha", on_start_steps=None)], BASE)[0]["on_start_steps"] == ""
 
 
 def plan(name, table, subnet, state="present", grants=()):
     return {"name": name, "state": state, "subnet_id": subnet, "route_table_ids": [table],
-            "role_principal": "arn:aws:iam::%s:role/ds-%s-notebook" % (ACCOUNT, name), "bucket": "ds-scripts-" + name,
+            "role_principals": ["arn:aws:iam::%s:role/ds-%s-notebook" % (ACCOUNT, name)],
+            "bucket": "ds-scripts-" + name,
             "script_prefix": "lifecycle-configurations/%s/" % name, "names": [name + "-1"],
             "grants": [dict(g, kms_key_arn="", account="") for g in grants]}  # fmt: skip
 
@@ -116,12 +140,12 @@ def test_teams_on_one_route_table_share_an_endpoint_and_each_grant_is_its_teams_
     for statement in statements:
         principals = statement.get("Condition", {}).get("StringEquals", {}).get("aws:PrincipalArn")
         resource = statement["Resource"]
-        if principals == [plans[0]["role_principal"]]:
+        if principals == [plans[0]["role_principals"][0]]:
             assert "beta/" not in str(statement.get("Condition")) and "beta" not in resource.split(":::")[1].replace(
                 "research-data", ""
             )
         elif principals:
-            assert principals == [plans[1]["role_principal"]] and "alpha/" not in str(statement.get("Condition"))
+            assert principals == [plans[1]["role_principals"][0]] and "alpha/" not in str(statement.get("Condition"))
     sids = [s["Sid"] for s in statements]
     assert len(sids) == len(set(sids)) and sids[0] == "Team1ReadLifecycleScripts"
     # the absent team is in no policy; one interface subnet per zone, the first team's
@@ -129,7 +153,7 @@ def test_teams_on_one_route_table_share_an_endpoint_and_each_grant_is_its_teams_
     assert shared["subnet_ids"] == [SUBNET_A, SUBNET_C] and shared["names"] == ["alpha-1", "beta-1", "gamma-1"]
     api = shared["sagemaker_api_policy"]["Statement"]
     assert [(s["Condition"]["StringEquals"]["aws:PrincipalArn"], s["Resource"]) for s in api] == [
-        ([p["role_principal"]], ["arn:aws:sagemaker:%s:%s:notebook-instance/%s-1" % (REGION, ACCOUNT, p["name"])])
+        (p["role_principals"], ["arn:aws:sagemaker:%s:%s:notebook-instance/%s-1" % (REGION, ACCOUNT, p["name"])])
         for p in plans[:3]
     ]
 
@@ -151,3 +175,32 @@ def test_no_notebook_means_nothing_goes_through_the_api_endpoint():
     assert document["Statement"] == [
         {"Sid": "NoNotebooks", "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}
     ]
+
+
+def test_teams_have_their_own_homes_or_the_shared_ones():
+    base = dict(BASE, homes={"bucket": "homes-x", "prefix": "homes/"})
+    [alpha, beta, gamma] = teams.stacks([good("alpha"), good("beta", homes={}), good("gamma", homes={"bucket": "g"})],
+                                        base)  # fmt: skip
+    # a team that names none has its part of the shared homes: no team's endpoint covers another's homes
+    assert alpha["homes"] == {"bucket": "homes-x", "prefix": "homes/alpha/"} and beta["homes"] == {}
+    assert gamma["homes"] == {"bucket": "g"}
+    # teams sharing the base homes each hold their own notebooks' homes there: no error between them
+    assert teams.errors([good("alpha"), good("beta", SUBNET_B)], "ds", "ds-scripts", REGION,
+                        "lifecycle-configurations/", {"bucket": "homes-x", "prefix": "homes/"}) == []  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "items, message",
+    [
+        ([good("alpha", homes={"bucket": "h", "prefix": ""}),
+          good("beta", SUBNET_B, homes={"bucket": "h", "prefix": "b/"})],
+         "isolated_notebook_teams[1].homes: h/b/ overlaps the homes of team alpha (h/)"),
+        # IAM role names are the account's: alpha's nb-x and alpha-nb's x would both be <prefix>-alpha-nb-nb-x
+        ([good("alpha", notebooks=[{"name": "nb-x"}], homes={"bucket": "h", "prefix": "a/"}),
+          good("alpha-nb", SUBNET_B, notebooks=[{"name": "x"}], homes={"bucket": "h", "prefix": "b/"})],
+         "isolated_notebook_teams: the role <prefix>-alpha-nb-nb-x would be both teams' alpha and alpha-nb"),
+    ],
+)  # fmt: skip
+def test_teams_homes_stay_apart(items, message):
+    found = errors(items)
+    assert any(m.startswith(message) for m in found), found

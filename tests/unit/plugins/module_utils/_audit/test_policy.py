@@ -154,6 +154,33 @@ def test_a_read_write_grant_for_the_vpcs_notebook_roles_is_no_finding():
     assert ids(policy.check_s3_endpoint_policy(opened, ENDPOINT, TABLE, [TEAM_ROLE])) == ["s3-endpoint-policy-write"]
 
 
+OWN_ROLES = "arn:aws:iam::123456789012:role/team/*"
+OWN_ROLE = "arn:aws:iam::123456789012:role/team/team-nb-alice"
+
+
+def test_writes_for_the_roles_at_a_path_that_holds_notebook_roles_are_no_finding():
+    """isolated_notebook_homes names the notebooks' own roles by their path (ArnLike role/<path>/*)."""
+    document = policies.s3_endpoint_policy(BUCKET, PREFIX, REGION, [GRANT], [OWN_ROLES], ACCOUNT)
+    assert policy.named_principals(document["Statement"][2]) == [OWN_ROLES]
+    assert policy.check_s3_endpoint_policy(document, ENDPOINT, TABLE, [OWN_ROLE]) == []
+    # the path holds no audited notebook's role: a finding
+    assert ids(policy.check_s3_endpoint_policy(document, ENDPOINT, TABLE, [TEAM_ROLE])) == ["s3-endpoint-policy-write"]
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "arn:aws:iam::123456789012:role/*",
+        "arn:aws:iam::123456789012:role/team-*",
+        "arn:aws:iam::*:role/team/*",
+        "arn:aws:iam::123456789012:role/te?m/*",
+    ],
+)
+def test_any_other_principal_pattern_counts_as_anyone(pattern):
+    statement = {"Effect": "Allow", "Condition": {"ArnLike": {"aws:PrincipalArn": [pattern]}}}
+    assert policy.named_principals(statement) == []
+
+
 def _grant_statement(**change):
     statement = policies.s3_endpoint_policy(BUCKET, PREFIX, REGION, [GRANT], [TEAM_ROLE], ACCOUNT)["Statement"][2]
     return dict(statement, **change)

@@ -130,3 +130,55 @@ def test_a_location_reached_by_statements_of_two_accounts_names_both_and_any_acc
     assert [d["accounts"] for d in both] == [["111111111111", "222222222222"]]
     anyone = reach.data_reach([{"Statement": [held("111111111111"), held()]}], endpoint, ROLE)
     assert [d["accounts"] for d in anyone] == [[]]
+
+
+OWN_ROLE = "arn:aws:iam::123456789012:role/team/team-nb-alice"
+HOMES = {"bucket": "team-homes", "prefix": "homes/", "access": "read-write", "kms_key_arn": ""}
+
+
+def test_own_roles_named_by_their_path_reach_their_home_only():
+    """isolated_notebook_homes: the endpoint names the roles at path /team/ (ArnLike), each role's own
+    policy its home: alice reaches homes/alice/ and not the other homes the endpoint would let through."""
+    endpoint = policies.s3_endpoint_policy(SCRIPTS, PREFIX, "us-east-1", GRANTS + [HOMES],
+                                           ["arn:aws:iam::123456789012:role/team/*"], "123456789012")  # fmt: skip
+    home = policies.home_policy("alice", dict(HOMES, prefix="homes/alice/"), "us-east-1", "123456789012")
+    reached = reach.data_reach(role_policies() + [home], [endpoint], OWN_ROLE)
+    assert [(r["bucket"], r["prefix"], r["access"]) for r in reached] == [
+        ("research-data", "reference/", "read"), ("team-a-data", "work/", "read-write"),
+        ("team-homes", "homes/alice/", "read-write"), (SCRIPTS, PREFIX, "read")]  # fmt: skip
+    # a role at another path is not let through for the grants
+    assert reach.data_reach(role_policies() + [home], [endpoint], ROLE) == [SCRIPT_READ]
+
+
+def location(bucket, prefix, access):
+    return {"bucket": bucket, "prefix": prefix, "access": access}
+
+
+def entry(name, team, data=(), endpoint=()):
+    return {"name": name, "team": team, "data_access": [location(*d) for d in data],
+            "endpoint_access": [location(*e) for e in endpoint]}  # fmt: skip
+
+
+def test_a_team_reaching_what_another_team_writes_is_a_finding():
+    found = reach.cross_team([
+        entry("a-1", "alpha", [("data", "alpha/", "read-write"), ("reference", "", "read")]),
+        # beta reads alpha's outputs: a finding for beta, none for alpha (beta writes nothing of alpha's)
+        entry("b-1", "beta", [("data", "beta/", "read-write"), ("data", "alpha/x/", "read"),
+                              ("reference", "", "read")]),
+        # gamma's role does not reach alpha's data, but its endpoint would let it through
+        entry("g-1", "gamma", [("data", "gamma/", "read-write")], [("data", "", "read-write")]),
+        entry("loner", None, [("data", "alpha/", "read")]),
+    ])  # fmt: skip
+    assert sorted(found) == ["b-1", "g-1"]
+    assert found["b-1"] == [("cross-team-data", {"team": "beta", "other_team": "alpha", "bucket": "data",
+                                                 "prefix": "alpha/x/", "access": "read",
+                                                 "written": {"bucket": "data", "prefix": "alpha/"}})]  # fmt: skip
+    assert [(f, e["other_team"], e["prefix"]) for f, e in found["g-1"]] == [
+        ("cross-team-endpoint", "alpha", ""),
+        ("cross-team-endpoint", "beta", ""),
+    ]
+
+
+def test_teams_that_only_read_the_same_data_have_no_finding():
+    assert reach.cross_team([entry("a-1", "alpha", [("reference", "", "read")]),
+                             entry("b-1", "beta", [("reference", "shared/", "read")])]) == {}  # fmt: skip
