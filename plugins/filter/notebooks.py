@@ -167,15 +167,6 @@ def notebook_roles(homes, name_prefix, region, account):
     return found
 
 
-def own_role_names(roles, name_prefix):
-    """The names of the notebooks' own roles among iam_role_info's ``roles``: exactly at path
-    /<name_prefix>/ and named <name_prefix>-nb-..., never another role that shares the path prefix."""
-    return sorted(
-        r["role_name"] for r in roles or []
-        if r.get("path") == "/%s/" % name_prefix and r.get("role_name", "").startswith(name_prefix + "-nb-")
-    )  # fmt: skip
-
-
 def own_roles(items, roles):
     """Fleet items with their notebook's own role (``roles``: notebook_roles), where it has one."""
     arns = dict((role["notebook"], role["arn"]) for role in roles or [])
@@ -228,7 +219,6 @@ class FilterModule(object):
             "homes_grant": data_grants.homes_grant,
             "notebook_roles": notebook_roles,
             "own_roles": own_roles,
-            "own_role_names": own_role_names,
             "hardened_buckets": data_grants.hardened_buckets,
             "harden_errors": data_grants.harden_errors,
         }

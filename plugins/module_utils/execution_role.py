@@ -18,8 +18,9 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws imp
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.policies import LIMITS, size
 
 # IAM API reference: RoleName 1-64 of [\w+=,.@-]; Description up to 1,000 characters; the path
-# begins and ends with "/".
+# begins and ends with "/" and has 1-512 characters.
 ROLE_NAME_MAX = 64
+PATH_MAX = 512
 DESCRIPTION_MAX = 1000
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-")
 # PutRolePolicy PolicyName: 1-128 of [\w+=,.@-].  The inline policies of a role add up to at most
@@ -204,6 +205,30 @@ def delete(iam, role, check_mode):
     for policy_name in inline:
         iam.delete_role_policy(RoleName=name, PolicyName=policy_name, aws_retry=True)
     iam.delete_role(RoleName=name, aws_retry=True)
+
+
+def listed(iam, path, name_prefix=""):
+    """The roles exactly at ``path`` whose name begins with ``name_prefix``, sorted by name: one
+    paginated ListRoles (PathPrefix matches deeper paths too, which are not the caller's).  ListRoles
+    answers no tags, permissions boundary or last use (IAM API reference), and none is read here."""
+    found = []
+    for page in iam.get_paginator("list_roles").paginate(PathPrefix=path):
+        found.extend(
+            {"name": r["RoleName"], "arn": r["Arn"], "path": r["Path"], "role_id": r["RoleId"]}
+            for r in page["Roles"] if r["Path"] == path and r["RoleName"].startswith(name_prefix)
+        )  # fmt: skip
+    return sorted(found, key=lambda r: r["name"])
+
+
+def validate_listing(params):
+    """The info module's input rules, before any AWS call."""
+    path = params["path"]
+    if not (path.startswith("/") and path.endswith("/")) or len(path) > PATH_MAX:
+        raise NotebooksError("path: an IAM path begins and ends with / and has at most %d characters (got %r)"
+                             % (PATH_MAX, path), field="path")  # fmt: skip
+    if set(params.get("name_prefix") or "") - _NAME_CHARS:
+        raise NotebooksError("name_prefix: a role name has only letters, digits and _+=,.@- (got %r)"
+                             % params["name_prefix"], field="name_prefix")  # fmt: skip
 
 
 def view(role):

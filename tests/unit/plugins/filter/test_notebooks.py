@@ -108,11 +108,3 @@ def test_each_notebook_gets_its_own_role_at_the_stacks_path():
     items = [{"name": "nb-a", "role_arn": "shared"}, {"name": "other", "role_arn": "shared"}]
     assert [i["role_arn"] for i in own_roles(items, roles)] == [roles[0]["arn"], "shared"]
     assert notebook_roles({}, "ds", "eu-west-1", "123456789012") == []
-
-
-def test_only_the_stacks_own_roles_are_picked_for_deletion():
-    from ansible_collections.secure_sagemaker.notebooks.plugins.filter.notebooks import own_role_names
-
-    roles = [{"role_name": "ds-nb-b", "path": "/ds/"}, {"role_name": "ds-nb-a", "path": "/ds/"},
-             {"role_name": "etl-runner", "path": "/ds/"}, {"role_name": "ds-nb-c", "path": "/ds/ci/"}]  # fmt: skip
-    assert own_role_names(roles, "ds") == ["ds-nb-a", "ds-nb-b"]

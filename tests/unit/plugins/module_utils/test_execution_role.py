@@ -128,3 +128,35 @@ def test_inline_policies_on_the_emulator(emulator):
     finally:
         er.execute(iam, params(name="er-inline", state="absent"), False)
     assert er.current(iam, "er-inline") is None
+
+
+@pytest.mark.parametrize(
+    "field, value, rule",
+    [
+        ("path", "ds/", "begins and ends with /"),
+        ("path", "/" + "p" * 511 + "/", "at most 512"),
+        ("name_prefix", "ds nb", "only letters, digits"),
+    ],
+)
+def test_listing_input_names_the_field_and_the_rule(field, value, rule):
+    with pytest.raises(NotebooksError) as refused:
+        er.validate_listing(dict({"path": "/ds/", "name_prefix": ""}, **{field: value}))
+    assert refused.value.msg.startswith(field + ":") and rule in refused.value.msg
+
+
+def test_listing_finds_exactly_the_roles_at_the_path_by_name_prefix(emulator):
+    """A deeper path and another name at the same path are not the stack's; more roles than a page
+    of ListRoles (100 by default) are all found."""
+    iam = on_emulator(emulator, "iam")
+    made = [("/lst/", "lst-nb-%03d" % i) for i in range(105)] + [("/lst/", "etl-runner"), ("/lst/ci/", "lst-nb-deep")]
+    try:
+        for path, name in made:
+            iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument='{"Version":"2012-10-17"}')
+        found = er.listed(iam, "/lst/", "lst-nb-")
+        assert [r["name"] for r in found] == ["lst-nb-%03d" % i for i in range(105)]
+        assert found[0]["arn"] == "arn:aws:iam::123456789012:role/lst/lst-nb-000" and found[0]["path"] == "/lst/"
+        assert [r["name"] for r in er.listed(iam, "/lst/")] == ["etl-runner"] + ["lst-nb-%03d" % i for i in range(105)]
+        assert er.listed(iam, "/none/", "lst-nb-") == []
+    finally:
+        for _path, name in made:
+            iam.delete_role(RoleName=name)
