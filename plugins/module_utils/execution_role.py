@@ -28,6 +28,12 @@ _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 INLINE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
 
 
+def _check_path(path):
+    if not (path.startswith("/") and path.endswith("/")) or len(path) > PATH_MAX:
+        raise NotebooksError("path: an IAM path begins and ends with / and has at most %d characters (got %r)"
+                             % (PATH_MAX, path), field="path")  # fmt: skip
+
+
 def validate(params):
     """Bad input fails here, naming the field and the rule, before any AWS call."""
     name = params["name"]
@@ -36,9 +42,7 @@ def validate(params):
             "name: an IAM role name is 1 to %d letters, digits and _+=,.@- (got %r)" % (ROLE_NAME_MAX, name),
             field="name",
         )
-    path = params["path"]
-    if not (path.startswith("/") and path.endswith("/")):
-        raise NotebooksError("path: an IAM path begins and ends with / (got %r)" % path, field="path")
+    _check_path(params["path"])
     if len(params.get("description") or "") > DESCRIPTION_MAX:
         raise NotebooksError("description: at most %d characters" % DESCRIPTION_MAX, field="description")
     if params["state"] == "present" and not isinstance(params.get("trust_policy"), dict):
@@ -222,10 +226,7 @@ def listed(iam, path, name_prefix=""):
 
 def validate_listing(params):
     """The info module's input rules, before any AWS call."""
-    path = params["path"]
-    if not (path.startswith("/") and path.endswith("/")) or len(path) > PATH_MAX:
-        raise NotebooksError("path: an IAM path begins and ends with / and has at most %d characters (got %r)"
-                             % (PATH_MAX, path), field="path")  # fmt: skip
+    _check_path(params["path"])
     if set(params.get("name_prefix") or "") - _NAME_CHARS:
         raise NotebooksError("name_prefix: a role name has only letters, digits and _+=,.@- (got %r)"
                              % params["name_prefix"], field="name_prefix")  # fmt: skip

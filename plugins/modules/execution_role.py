@@ -25,7 +25,9 @@ options:
     type: str
     required: true
   path:
-    description: Path of a role this module creates (begins and ends with C(/)); an existing role keeps its path.
+    description:
+      - Path of a role this module creates (begins and ends with C(/), at most 512 characters); an existing role keeps
+        its path.
     type: str
     default: /
   trust_policy:
