@@ -65,6 +65,30 @@ description:
     reaches (its role and its S3 endpoint both allow) a location another team''s notebooks write;
     C(cross-team-endpoint) (low) when only the endpoint on its route table would let its role through to one.
     Data that two teams only read is no finding.'
+  - 'Platform check: C(platform-end-of-support) (medium, Security Hub SageMaker.8) for a notebook on an Amazon Linux 1
+    or 2 platform. AL2 platforms (C(notebook-al2-v1), C(notebook-al2-v2), C(notebook-al2-v3)) are supported until
+    2026-06-30; after it a stopped AL2 notebook cannot be started. The fix is in place:
+    M(secure_sagemaker.notebooks.notebook_instance) with
+    O(secure_sagemaker.notebooks.notebook_instance#module:platform_identifier=notebook-al2023-v1) stops the
+    notebook, updates the platform and starts it again.'
+  - 'Lifecycle script lint, of the OnStart and OnCreate scripts of lifecycle configurations this collection did not
+    write (of the collection''s own on-start script, only the stack''s own steps it carries):
+    C(lifecycle-script-internet-download) (medium) for C(curl), C(wget) or C(git) from a host that is not an AWS
+    endpoint, and C(pip install), C(conda install) or C(npm install) from a public index - an isolated notebook
+    cannot reach it, and the 5-minute lifecycle limit fails the start; C(lifecycle-script-usr-bin-python) (low)
+    for a hard-coded C(/usr/bin/python); on an AL2023 platform C(lifecycle-script-crontab-al2023) (medium) for
+    C(crontab) or C(/etc/cron.*) when the script does not install C(cronie) (AL2023 does not install cron), and
+    C(lifecycle-script-yum-al2023) (low) for C(yum) or C(amazon-linux-extras).'
+  - 'Each finding carries RV(notebooks[].findings[].controls): the ids of the matching controls of AWS Security Hub
+    (C(SageMaker.1) direct internet access, C(SageMaker.2) in a VPC, C(SageMaker.3) root access, C(SageMaker.8)
+    platform, C(SageMaker.21) customer managed KMS key), Prowler (C(sagemaker_notebook_instance_*)) and Checkov
+    (C(CKV_AWS_122), C(CKV_AWS_306), C(CKV_AWS_307), C(CKV_AWS_371), C(CKV_AWS_22)); a finding none of them has is
+    this collection''s own (RV(notebooks[].findings[].own_check)). RV(controls) counts the findings by control.'
+  - 'Each finding says how it is fixed (RV(notebooks[].findings[].fix)): V(in-place) (a stop, update and start of the
+    notebook, by the named option of M(secure_sagemaker.notebooks.notebook_instance)), V(replace) (only a new
+    notebook: the subnet, security groups, direct internet access and KMS key are create-only) or
+    V(other-resource) (the route table, an endpoint, the role, the lifecycle configuration or the bucket), and
+    whether the P(secure_sagemaker.notebooks.isolated_notebook#role) role fixes it on its next run.'
   - A check that cannot be made (a missing subnet or role, access denied) is the finding
     C(check-failed), high for the network and the role, medium for the lifecycle script and its bucket.
   - A notebook is C(isolated) when it has no high finding.
@@ -228,6 +252,41 @@ notebooks:
         remediation:
           description: How to fix it.
           type: str
+        controls:
+          description:
+            - The control ids of other tools that check the same thing, by tool (C(security_hub), C(prowler),
+              C(checkov)); each list is empty where the tool has none.
+          type: dict
+          sample:
+            security_hub: [SageMaker.3]
+            prowler: [sagemaker_notebook_instance_root_access_disabled]
+            checkov: [CKV_AWS_307]
+        own_check:
+          description: True when no tool above has a control for it (a check of this collection's own).
+          type: bool
+        fix:
+          description: How it is fixed.
+          type: dict
+          contains:
+            type:
+              description:
+                - V(in-place) (stop, update and start the notebook), V(replace) (create the notebook again) or
+                  V(other-resource) (change another resource).
+              type: str
+            module:
+              description: The module that makes the change (null where there is none).
+              type: str
+            option:
+              description: Its option that does it.
+              type: str
+            role_fixes:
+              description: Whether the isolated_notebook role's next run fixes it on a notebook the role manages.
+              type: bool
+          sample:
+            type: in-place
+            module: secure_sagemaker.notebooks.notebook_instance
+            option: root_access
+            role_fixes: true
   sample:
     - name: research-alice
       isolated: false
@@ -255,6 +314,42 @@ counts:
   returned: always
   type: dict
   sample: {high: 1, medium: 2, low: 0, total: 3}
+controls:
+  description:
+    - The findings by control, for triage by control id - one entry per control id of each tool with a finding
+      (Security Hub, Prowler, Checkov, in that order), then one per own check (C(tool=own), the finding id as
+      C(control)).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    tool:
+      description: V(security_hub), V(prowler), V(checkov) or V(own).
+      type: str
+    control:
+      description: The control id (the finding id for an own check).
+      type: str
+    finding_ids:
+      description: The finding ids that map to it.
+      type: list
+      elements: str
+    severity:
+      description: The highest severity of those findings.
+      type: str
+    fix_types:
+      description: Their fix types.
+      type: list
+      elements: str
+    notebooks:
+      description: The notebooks that fail it, sorted.
+      type: list
+      elements: str
+    findings:
+      description: The number of findings.
+      type: int
+  sample:
+    - {tool: security_hub, control: SageMaker.8, finding_ids: [platform-end-of-support], severity: medium,
+       fix_types: [in-place], notebooks: [research-old], findings: 1}
 summary:
   description: Number of notebooks audited, isolated and not isolated.
   returned: always

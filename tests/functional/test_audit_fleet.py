@@ -100,6 +100,7 @@ def test_role_built_stack_audits_clean_and_drift_is_found(emulator, tmp_path):
     assert {n["role_arn"].split("/")[-1] for n in result["notebooks"]} == {"auditrole-notebook"}
     assert result["aws_calls_by_operation"]["s3"]["GetObject"] == 1
     assert "| auditrole-one | isolated | 0 | 0 | 0 |" in markdown
+    assert result["controls"] == [] and "| - | (no findings) |" in markdown
     assert "2 notebooks in us-east-1: 2 isolated, 0 not isolated; findings: 0 high, 0 medium, 0 low" in (
         last_task_output(output)
     )
@@ -118,6 +119,13 @@ def test_role_built_stack_audits_clean_and_drift_is_found(emulator, tmp_path):
                                      "target": nat, "kind": "NAT gateway"}),
         ]  # fmt: skip
     assert "| auditrole-two | **NOT isolated** | 1 | 0 | 0 |" in markdown
+    # The table by control comes first: the route is this collection's own check, fixed on the route table.
+    assert markdown.index("## Findings by control") < markdown.index("## Notebooks")
+    assert ("| own check | `subnet-egress-route` | high | 2 | 2 | other-resource | subnet-egress-route |"
+            in markdown)  # fmt: skip
+    assert ("  - Fix: other-resource (amazon.aws.ec2_vpc_route_table: routes); the isolated_notebook role does not "
+            "fix it" in markdown)  # fmt: skip
+    assert "  - Controls: this collection's own check" in markdown
     assert "## auditrole-two: NOT isolated" in markdown and "`subnet-egress-route`" in markdown
     assert nat in markdown
     last = last_task_output(output)

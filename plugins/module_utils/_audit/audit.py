@@ -20,6 +20,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.checks import (
     check_bucket,
     check_lifecycle,
+    check_lifecycle_script,
     check_network,
     check_notebook,
     check_role,
@@ -30,6 +31,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.findings import (
     FAIL_ON,
     RANK,
+    by_control,
     check_failed,
     count_by_severity,
     finding,
@@ -171,10 +173,11 @@ def report(data, spec, region, calls, now=None):
         vpc = (subnets.get(notebook.get("SubnetId")) or {}).get("VpcId")
         if vpc and notebook.get("RoleArn"):
             vpc_roles.setdefault(vpc, set()).add(notebook["RoleArn"])
+    now = now or datetime.datetime.now(datetime.timezone.utc)
     results, teams = [], []
     for notebook in data["notebooks"]:
         name = notebook["NotebookInstanceName"]
-        findings = check_notebook(notebook, spec["allow_root_access"])
+        findings = check_notebook(notebook, spec["allow_root_access"], now)
         subnet_id = notebook.get("SubnetId")
         subnet = subnets.get(subnet_id)
         vpc_id = subnet["VpcId"] if subnet else None
@@ -196,6 +199,10 @@ def report(data, spec, region, calls, now=None):
         lcc = notebook.get("NotebookInstanceLifecycleConfigName")
         if lcc:
             findings.extend(once(("lcc", lcc), lifecycle, lcc))
+            config = data["lifecycle_configs"].get(lcc)
+            if config and not config.get("error"):
+                platform = notebook.get("PlatformIdentifier")
+                findings.extend(once(("lint", lcc, platform), check_lifecycle_script, lcc, config, platform))
         if subnet and lcc:  # without lifecycle hooks there is no lifecycle output to deliver
             config = data["lifecycle_configs"].get(lcc)
             findings.extend(
@@ -250,7 +257,6 @@ def report(data, spec, region, calls, now=None):
     results.sort(key=lambda n: n["name"])
     every = [f for n in results for f in n["findings"]]
     isolated = sum(1 for n in results if n["isolated"])
-    now = now or datetime.datetime.now(datetime.timezone.utc)
     return {
         "changed": False,
         "region": region,
@@ -258,6 +264,7 @@ def report(data, spec, region, calls, now=None):
         "notebooks": results,
         "not_found": data["not_found"],
         "counts": count_by_severity(every),
+        "controls": by_control(results),
         "summary": {"notebooks": len(results), "isolated": isolated, "not_isolated": len(results) - isolated},
         "highest_severity": highest_severity(every),
         "aws_calls": call_totals(calls),

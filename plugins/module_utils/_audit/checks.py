@@ -12,10 +12,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import datetime
 import re
 import shlex
 
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.findings import check_failed, finding
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.findings import (
+    PLATFORMS,
+    check_failed,
+    finding,
+)
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.policy import (
     check_bucket_policy,
     check_identity_policy,
@@ -33,10 +38,32 @@ SCRIPT_LINE = re.compile(r"^\s*(BUCKET|KEY|SHA256)=(.*)$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def check_notebook(notebook, allow_root_access=False):
-    """Settings of the notebook itself (DescribeNotebookInstance shape)."""
+def check_platform(notebook, now):
+    """The platform's end of support (``PLATFORMS``), from ``now`` (an aware datetime).  Every platform but a
+    supported one is a finding, before its date too, as Security Hub's SageMaker.8 fails it."""
+    name, platform = notebook["NotebookInstanceName"], notebook.get("PlatformIdentifier")
+    if platform not in PLATFORMS or PLATFORMS[platform][1] is None:
+        return []  # supported, or a platform newer than this collection (botocore lists them: a test does)
+    system, ends = PLATFORMS[platform]
+    evidence = {"platform_identifier": platform, "operating_system": system, "end_of_support": ends}
+    if ends == "past":
+        message = "%s runs %s (%s), which is out of support" % (name, platform, system)
+    else:
+        days = (datetime.date.fromisoformat(ends) - now.date()).days
+        evidence["days_left"] = days
+        if days >= 0:
+            message = "%s runs %s (%s), whose support ends on %s, in %d days; after it the notebook cannot be " \
+                      "started" % (name, platform, system, ends, days)  # fmt: skip
+        else:
+            message = "%s runs %s (%s), whose support ended on %s: once stopped, it cannot be started again" % (
+                name, platform, system, ends)  # fmt: skip
+    return [finding("platform-end-of-support", name, message, evidence)]
+
+
+def check_notebook(notebook, allow_root_access=False, now=None):
+    """Settings of the notebook itself (DescribeNotebookInstance shape); ``now``: for the platform's deadline."""
     name = notebook["NotebookInstanceName"]
-    found = []
+    found = check_platform(notebook, now or datetime.datetime.now(datetime.timezone.utc))
     if notebook.get("DirectInternetAccess") == "Enabled":
         found.append(
             finding(
@@ -207,14 +234,106 @@ def pinned_script(parsed):
     return None
 
 
-def on_start_text(config):
-    hooks = (config or {}).get("OnStart") or []
+def hook_text(config, hook):
+    """The decoded script of one hook (``OnStart`` or ``OnCreate``): None without one, "" when undecodable."""
+    hooks = (config or {}).get(hook) or []
     if not hooks:
         return None
     try:
         return base64.b64decode(hooks[0].get("Content") or "").decode("utf-8", "replace")
     except (TypeError, ValueError):
         return ""
+
+
+def on_start_text(config):
+    return hook_text(config, "OnStart")
+
+
+# --- lint of lifecycle scripts ---------------------------------------------------------------------------
+# The collection's on-start script (roles/isolated_notebook/templates/on-start.sh.j2) is linted only in the
+# stack's own steps it carries (isolated_notebook_on_start_steps, a quoted here-document): the rest is ours
+# and tested, its crontab a fallback for an image without systemd.
+OWN_SCRIPT_MARKER = "# SageMaker notebook on-start lifecycle script (secure_sagemaker.notebooks)"
+STEPS_DELIMITER = "ISOLATED_NOTEBOOK_ON_START_STEPS"
+# Hosts that are not the internet for a notebook in a VPC: AWS service endpoints (reached through VPC
+# endpoints), loopback and the instance metadata service.
+NOT_INTERNET = re.compile(
+    r"^([a-z0-9.-]+\.)?(amazonaws\.com(\.cn)?|api\.aws)$|^(localhost|127(\.\d+){3}|169\.254\.169\.254)$", re.I
+)
+URL = re.compile(r"\b(?:https?|ftp|git|ssh)://(?:[^@/\s'\"]*@)?([^/:\s'\"]+)", re.I)
+SCP_URL = re.compile(r"\b[\w.-]+@([a-z0-9.-]+\.[a-z]{2,}):", re.I)  # git@github.com:owner/repo
+FETCHERS = re.compile(r"\b(curl|wget|git\s+clone|git\s+fetch|git\s+pull)\b")
+INSTALLERS = (
+    # pip reaches PyPI unless told another index (or none); conda its channels unless offline; npm its registry.
+    (re.compile(r"\bpip3?(\.\d+)?\s+install\b|\bpython3?(\.\d+)?\s+-m\s+pip\s+install\b"),
+     re.compile(r"--no-index|--index-url|\s-i\s")),
+    (re.compile(r"\b(conda|mamba|micromamba)\s+(install|create|update)\b"), re.compile(r"--offline")),
+    (re.compile(r"\bnpm\s+(install|i)\b|\bjupyter\s+labextension\s+install\b"), re.compile(r"--offline")),
+)  # fmt: skip
+CRON = re.compile(r"\bcrontab\b|/etc/cron\.|/var/spool/cron\b")
+CRON_INSTALLED = re.compile(r"\b(dnf|yum)\b[^\n]*\binstall\b[^\n]*\bcronie\b")
+USR_BIN_PYTHON = re.compile(r"/usr/bin/python(?![0-9.])")
+YUM = re.compile(r"\byum\b|\bamazon-linux-extras\b")
+LINT_LINES_SHOWN = 5
+
+
+def lint_lines(text):
+    """(number, line) of what is linted: every line of a foreign script but comments (a ``#!`` line is
+    kept: it names an interpreter); of the collection's own script, only its steps."""
+    lines = list(enumerate(text.splitlines(), 1))
+    if OWN_SCRIPT_MARKER in text:
+        inside, steps = False, []
+        for number, line in lines:
+            if not inside and "<<'%s'" % STEPS_DELIMITER in line:
+                inside = True
+            elif inside and line == STEPS_DELIMITER:
+                inside = False
+            elif inside:
+                steps.append((number, line))
+        lines = steps
+    return [(n, line) for n, line in lines if line.strip() and not re.match(r"^\s*#(?!!)", line)]
+
+
+def downloads(line):
+    """Whether a line fetches from a host of the internet (or installs from a public package index)."""
+    if FETCHERS.search(line) and any(
+        not NOT_INTERNET.match(host) for host in URL.findall(line) + SCP_URL.findall(line)
+    ):
+        return True
+    for command, exempt in INSTALLERS:
+        match = command.search(line)
+        if match and not exempt.search(line[match.end() :]):  # the installer's own options only (not sudo -i)
+            return True
+    return False
+
+
+def check_lifecycle_script(name, config, platform):
+    """Lint of a lifecycle configuration's OnStart and OnCreate scripts for a notebook on ``platform``."""
+    al2023 = (platform or "").startswith("notebook-al2023")
+    found = []
+    for hook in ("OnStart", "OnCreate"):
+        text = hook_text(config, hook)
+        if not text:
+            continue
+        lines = lint_lines(text)
+        rules = [
+            ("lifecycle-script-internet-download", downloads),
+            ("lifecycle-script-usr-bin-python", USR_BIN_PYTHON.search),
+        ]
+        if al2023:
+            if not CRON_INSTALLED.search(text):
+                rules.append(("lifecycle-script-crontab-al2023", CRON.search))
+            rules.append(("lifecycle-script-yum-al2023", YUM.search))  # fmt: skip
+        for finding_id, matches in rules:
+            hits = [{"line": n, "text": line.strip()[:200]} for n, line in lines if matches(line)]
+            if not hits:
+                continue
+            evidence = {"lifecycle_config_name": name, "hook": hook, "platform_identifier": platform,
+                        "lines": hits[:LINT_LINES_SHOWN], "count": len(hits)}  # fmt: skip
+            message = "lifecycle configuration %s, %s script, line %s: %s" % (
+                name, hook, ", ".join(str(h["line"]) for h in hits[:LINT_LINES_SHOWN]), hits[0]["text"])  # fmt: skip
+            found.append(finding(finding_id, name, message, evidence))
+    return found
 
 
 def check_lifecycle(name, config, script=None):

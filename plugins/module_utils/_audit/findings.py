@@ -197,11 +197,154 @@ FINDINGS = {
         "Compose the endpoint policy from each team's own grants (the isolated_notebook role does); the role's "
         "policy still denies it, but the endpoint is the second barrier and no longer holds.",
     ),
+    # Security Hub SageMaker.8 passes notebook-al2023-v1 only; the dates are PLATFORMS' below.
+    "platform-end-of-support": (
+        "medium",
+        "The notebook's platform is out of support, or leaves it soon (Security Hub SageMaker.8)",
+        "Move the notebook to notebook-al2023-v1 in place: the notebook_instance module's platform_identifier "
+        "stops it, updates PlatformIdentifier and starts it again (the isolated_notebook role does so on its next "
+        "run). The ML storage volume stays; what the lifecycle script installs must work on AL2023 (the "
+        "lifecycle-script-* findings).",
+    ),
+    # Lint of lifecycle scripts this collection did not write (and of the stack's own on-start steps).
+    "lifecycle-script-internet-download": (
+        "medium",
+        "The lifecycle script downloads from the internet",
+        "Put what the script fetches in the script bucket (or a package mirror in the VPC) and fetch it through "
+        "the S3 gateway endpoint: an isolated notebook has no route to the internet, so the download hangs until "
+        "the 5-minute lifecycle limit fails the start, and a notebook on which it works is not isolated.",
+    ),
+    "lifecycle-script-crontab-al2023": (
+        "medium",
+        "The lifecycle script uses cron on Amazon Linux 2023, which does not install it",
+        "Schedule with a systemd timer (as the collection's on-start script does) or install cronie first; "
+        "without cron the job never runs (an autostop that never stops the notebook).",
+    ),
+    "lifecycle-script-usr-bin-python": (
+        "low",
+        "The lifecycle script runs a hard-coded /usr/bin/python",
+        "Name the interpreter the script needs (/usr/bin/python3, or the Jupyter environment's python): "
+        "/usr/bin/python is Python 2 on Amazon Linux 2 and is not the notebook's Python anywhere.",
+    ),
+    "lifecycle-script-yum-al2023": (
+        "low",
+        "The lifecycle script uses yum or amazon-linux-extras on Amazon Linux 2023",
+        "Use dnf with AL2023 package names: on AL2023 yum runs dnf, amazon-linux-extras and EPEL do not exist, "
+        "and packages named for Amazon Linux 2 may be missing.",
+    ),
     "check-failed": (
         "high",
         "A check could not be made",
         "Grant the auditor read access to the resource (see the module's notes), or fix the missing resource.",
     ),
+}
+
+# The controls of the tools security teams triage by, per finding id, as each tool documents them:
+#   Security Hub: AWS Security Hub User Guide, "Security Hub controls for SageMaker"
+#     (docs.aws.amazon.com/securityhub/latest/userguide/sagemaker-controls.html): SageMaker.1 (high,
+#     sagemaker-notebook-no-direct-internet-access), .2 (high, sagemaker-notebook-instance-inside-vpc), .3 (high,
+#     sagemaker-notebook-instance-root-access-check), .8 (medium, sagemaker-notebook-instance-platform-version,
+#     passes notebook-al2023-v1 only), .21 (medium, sagemaker-notebook-instance-storage-vol-kms-encrypted).
+#   Prowler: prowler/providers/aws/services/sagemaker/<check>/ in prowler-cloud/prowler.
+#   Checkov: checkov/terraform/checks/resource/aws/ in bridgecrewio/checkov (aws_sagemaker_notebook_instance):
+#     CKV_AWS_122 direct_internet_access, CKV_AWS_306 subnet_id, CKV_AWS_307 root_access, CKV_AWS_371
+#     instance_metadata_service_configuration (IMDSv2), CKV_AWS_22 kms_key_id.
+# A finding with none is this collection's own check (``own_check``): no tool follows the notebook's whole path.
+CONTROL_TOOLS = ("security_hub", "prowler", "checkov")
+CONTROLS = {
+    "direct-internet-access": {
+        "security_hub": ["SageMaker.1"],
+        "prowler": ["sagemaker_notebook_instance_without_direct_internet_access_configured"],
+        "checkov": ["CKV_AWS_122"],
+    },
+    "no-subnet": {
+        "security_hub": ["SageMaker.2"],
+        "prowler": ["sagemaker_notebook_instance_vpc_settings_configured"],
+        "checkov": ["CKV_AWS_306"],
+    },
+    "root-access-enabled": {
+        "security_hub": ["SageMaker.3"],
+        "prowler": ["sagemaker_notebook_instance_root_access_disabled"],
+        "checkov": ["CKV_AWS_307"],
+    },
+    "imdsv1-allowed": {"checkov": ["CKV_AWS_371"]},
+    "volume-no-customer-key": {
+        "security_hub": ["SageMaker.21"],
+        "prowler": ["sagemaker_notebook_instance_encryption_enabled"],
+        "checkov": ["CKV_AWS_22"],
+    },
+    "platform-end-of-support": {"security_hub": ["SageMaker.8"]},
+}
+
+# How each finding is fixed:
+#   in-place        a stop / UpdateNotebookInstance / start of the notebook (``option`` of ``module`` does it);
+#   replace         only deleting and creating the notebook again (create-only settings: the subnet, security
+#                   groups, direct internet access, the KMS key);
+#   other-resource  a change to another resource (the route table, an endpoint, the role, the lifecycle
+#                   configuration, the bucket), by ``module``'s ``option`` where this collection has one.
+# ``role_fixes``: whether the isolated_notebook role's next run fixes it on a notebook it manages.
+FIX_TYPES = ("in-place", "replace", "other-resource")
+NOTEBOOK_MODULE = "secure_sagemaker.notebooks.notebook_instance"
+ENDPOINT_MODULE = "secure_sagemaker.notebooks.vpc_endpoint"
+ROLE_MODULE = "secure_sagemaker.notebooks.execution_role"
+LIFECYCLE_MODULE = "secure_sagemaker.notebooks.lifecycle_config"
+BUCKET_MODULE = "amazon.aws.s3_bucket"
+FIXES = {
+    "direct-internet-access": ("replace", NOTEBOOK_MODULE, "direct_internet_access", False),
+    "no-subnet": ("replace", NOTEBOOK_MODULE, "subnet_id", False),
+    "volume-no-customer-key": ("replace", NOTEBOOK_MODULE, "kms_key_id", False),
+    "root-access-enabled": ("in-place", NOTEBOOK_MODULE, "root_access", True),
+    "imdsv1-allowed": ("in-place", NOTEBOOK_MODULE, "minimum_imds_version", True),
+    "platform-end-of-support": ("in-place", NOTEBOOK_MODULE, "platform_identifier", True),
+    "lifecycle-config-missing": ("in-place", NOTEBOOK_MODULE, "lifecycle_config_name", True),
+    # The role's preflight refuses such a subnet rather than changing a route table it does not own.
+    "subnet-egress-route": ("other-resource", "amazon.aws.ec2_vpc_route_table", "routes", False),
+    "s3-endpoint-missing": ("other-resource", ENDPOINT_MODULE, "route_table_ids", True),
+    "s3-endpoint-policy-allow-all": ("other-resource", ENDPOINT_MODULE, "policy", True),
+    "s3-endpoint-policy-write": ("other-resource", ENDPOINT_MODULE, "policy", True),
+    "sagemaker-api-endpoint-missing": ("other-resource", ENDPOINT_MODULE, "service", True),
+    "lifecycle-logs-endpoint-missing": ("other-resource", ENDPOINT_MODULE, "private_dns_enabled", True),
+    "lifecycle-logs-blocked": ("other-resource", "amazon.aws.ec2_security_group", "rules", True),
+    "lifecycle-logs-endpoint-policy": ("other-resource", ENDPOINT_MODULE, "policy", True),
+    "lifecycle-logs-role-denied": ("other-resource", ROLE_MODULE, "managed_policy_arns", True),
+    # The role detaches managed policies it did not attach, but leaves inline policies of the shared role alone.
+    "role-wildcard-action": ("other-resource", ROLE_MODULE, "inline_policies", False),
+    "role-s3-full-access": ("other-resource", ROLE_MODULE, "inline_policies", False),
+    "role-passrole-any": ("other-resource", ROLE_MODULE, "inline_policies", False),
+    "role-wildcard-resource": ("other-resource", ROLE_MODULE, "inline_policies", False),
+    "role-trust-no-source-account": ("other-resource", ROLE_MODULE, "trust_policy", True),
+    "autostop-not-installed": ("other-resource", LIFECYCLE_MODULE, "on_start", True),
+    "autostop-not-pinned": ("other-resource", LIFECYCLE_MODULE, "on_start", True),
+    "autostop-sha256-mismatch": ("other-resource", "amazon.aws.s3_object", "src", True),
+    "lifecycle-script-internet-download": ("other-resource", LIFECYCLE_MODULE, "on_start", False),
+    "lifecycle-script-crontab-al2023": ("other-resource", LIFECYCLE_MODULE, "on_start", False),
+    "lifecycle-script-usr-bin-python": ("other-resource", LIFECYCLE_MODULE, "on_start", False),
+    "lifecycle-script-yum-al2023": ("other-resource", LIFECYCLE_MODULE, "on_start", False),
+    "bucket-public-access-not-blocked": ("other-resource", BUCKET_MODULE, "public_access", True),
+    "bucket-policy-public": ("other-resource", BUCKET_MODULE, "policy", True),
+    "bucket-not-encrypted": ("other-resource", BUCKET_MODULE, "encryption", True),
+    "bucket-policy-no-tls-deny": ("other-resource", BUCKET_MODULE, "policy", True),
+    "bucket-policy-no-endpoint-deny": ("other-resource", BUCKET_MODULE, "policy", True),
+    # What a team is granted is the run's input: the role composes it, it does not second-guess it.
+    "cross-team-data": ("other-resource", ROLE_MODULE, "managed_policy_arns", False),
+    "cross-team-endpoint": ("other-resource", ENDPOINT_MODULE, "policy", True),
+    "check-failed": ("other-resource", None, None, False),
+}
+
+# Notebook platforms: botocore's PlatformIdentifier pattern lists them (a test enumerates it).  The end of
+# support, from the SageMaker Developer Guide (notebook instances on Amazon Linux 2 and AL2023): AL2 platforms
+# are supported until 2026-06-30, after which a stopped AL2 notebook cannot be started; AL1 ended earlier
+# (its date is not needed: it is past).  None: supported.
+AL2_END_OF_SUPPORT = "2026-06-30"
+PLATFORMS = {
+    "notebook-al1-v1": ("Amazon Linux 1", "past"),
+    "notebook-al2-v1": ("Amazon Linux 2", AL2_END_OF_SUPPORT),
+    "notebook-al2-v2": ("Amazon Linux 2", AL2_END_OF_SUPPORT),
+    "notebook-al2-v3": ("Amazon Linux 2", AL2_END_OF_SUPPORT),
+    "notebook-al2023-v1": ("Amazon Linux 2023", None),
+    # In botocore 1.44's model; Security Hub's SageMaker.8 page named only -v1 when read (whether it passes -v2
+    # is unverified).  AL2023 itself is supported until 2029.
+    "notebook-al2023-v2": ("Amazon Linux 2023", None),
 }
 # A check that cannot be made about the network or the role leaves isolation unproven (high); one
 # about the lifecycle script or its bucket does not (medium).
@@ -216,8 +359,20 @@ CHECK_FAILED_SEVERITY = {
 }
 
 
+def controls(finding_id):
+    """{tool: [control id]} of one finding id, every tool present (empty lists for none)."""
+    known = CONTROLS.get(finding_id, {})
+    return dict((tool, list(known.get(tool, []))) for tool in CONTROL_TOOLS)
+
+
+def fix(finding_id):
+    fix_type, module, option, role_fixes = FIXES[finding_id]
+    return {"type": fix_type, "module": module, "option": option, "role_fixes": role_fixes}
+
+
 def finding(finding_id, resource, message, evidence, severity=None):
     default_severity, title, remediation = FINDINGS[finding_id]
+    mapped = controls(finding_id)
     return {
         "id": finding_id,
         "severity": severity or default_severity,
@@ -226,6 +381,9 @@ def finding(finding_id, resource, message, evidence, severity=None):
         "message": message,
         "evidence": evidence,
         "remediation": remediation,
+        "controls": mapped,
+        "own_check": not any(mapped.values()),
+        "fix": fix(finding_id),
     }
 
 
@@ -254,3 +412,33 @@ def highest_severity(findings):
         if severity in present:
             return severity
     return "none"
+
+
+def by_control(notebooks):
+    """The findings of the audited notebooks by control: one row per control id of each tool with a finding,
+    then one per own check (tool ``own``, the finding id as the control); each with the finding ids, the highest
+    severity, the fix types and the notebooks that fail it."""
+    rows = {}
+    for entry in notebooks:
+        for item in entry["findings"]:
+            keys = [(tool, control) for tool in CONTROL_TOOLS for control in item["controls"][tool]]
+            for key in keys or [("own", item["id"])]:
+                row = rows.setdefault(key, {"tool": key[0], "control": key[1], "finding_ids": set(),
+                                            "severity": "none", "fix_types": set(), "notebooks": set(),
+                                            "findings": 0})  # fmt: skip
+                row["finding_ids"].add(item["id"])
+                row["fix_types"].add(item["fix"]["type"])
+                row["notebooks"].add(entry["name"])
+                row["findings"] += 1
+                if RANK[item["severity"]] > RANK[row["severity"]]:
+                    row["severity"] = item["severity"]
+    order = dict((tool, index) for index, tool in enumerate(CONTROL_TOOLS + ("own",)))
+    return [
+        dict(
+            row,
+            finding_ids=sorted(row["finding_ids"]),
+            fix_types=sorted(row["fix_types"]),
+            notebooks=sorted(row["notebooks"]),
+        )  # fmt: skip
+        for _key, row in sorted(rows.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))
+    ]

@@ -21,7 +21,17 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn imp
 # The notebooks of the role's role and of VPC 1's CloudWatch Logs endpoint policy.
 NAMES = ["audit-clean", "audit-igw", "audit-nat", "audit-vgw", "audit-direct", "audit-nosubnet", "audit-allowall",
          "audit-noendpoint", "audit-s3star", "audit-tampered", "audit-public", "audit-imdsv1", "audit-root",
-         "audit-nolcc", "audit-nokey"]  # fmt: skip
+         "audit-nolcc", "audit-nokey", "audit-al2", "audit-foreign"]  # fmt: skip
+# A lifecycle script of the kind teams copy from samples: an idle check fetched from GitHub, scheduled by
+# cron with the system Python, a package from yum; none of it works in an isolated notebook on AL2023.
+FOREIGN_ON_START = """#!/bin/bash
+set -e
+IDLE_TIME=3600
+# fetch the idle check
+wget -q https://raw.githubusercontent.com/example-org/notebook-tools/main/autostop.py -O /home/ec2-user/autostop.py
+yum install -y htop
+(crontab -l 2>/dev/null; echo "*/5 * * * * /usr/bin/python /home/ec2-user/autostop.py --time $IDLE_TIME") | crontab -
+"""
 BUCKET = "audit-scripts"
 PUBLIC_BUCKET = "audit-public-scripts"
 PREFIX = "lifecycle-configurations/"
@@ -211,11 +221,14 @@ def main(argv=None):
         "audit-autostop-tampered": args.on_start_tampered,
         "audit-autostop-public": args.on_start_public,
     }
+    scripts = {}
     for name, path in configs.items():
         with open(path, "rb") as handle:
-            content = base64.b64encode(handle.read()).decode()
+            scripts[name] = handle.read()
+    scripts["audit-foreign"] = FOREIGN_ON_START.encode()
+    for name, script in scripts.items():
         sm.create_notebook_instance_lifecycle_config(
-            NotebookInstanceLifecycleConfigName=name, OnStart=[{"Content": content}]
+            NotebookInstanceLifecycleConfigName=name, OnStart=[{"Content": base64.b64encode(script).decode()}]
         )
 
     # --- notebooks: compliant settings, then one difference each ------------------------------------
@@ -251,6 +264,9 @@ def main(argv=None):
         "audit-root": dict(base, RootAccess="Enabled"),
         "audit-nolcc": {k: v for k, v in base.items() if k != "LifecycleConfigName"},
         "audit-nokey": {k: v for k, v in base.items() if k != "KmsKeyId"},
+        # Created before AL2's end of support (2026-06-30), as the notebooks this finding is about were.
+        "audit-al2": dict(base, PlatformIdentifier="notebook-al2-v3"),
+        "audit-foreign": dict(base, LifecycleConfigName="audit-foreign"),
     }
     for name, settings in notebooks.items():
         sm.create_notebook_instance(NotebookInstanceName=name, **settings)
