@@ -26,7 +26,15 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
 
 # One retry policy for every call of the collection: throttling and transient server errors are
 # retried with jittered exponential backoff (1 s doubling to 20 s, 8 retries, about 90 s at worst).
-RETRY_CODES = ["ThrottlingException", "SlowDown", "InternalServerError", "ServiceUnavailableException"]
+# Security Hub throttles with TooManyRequestsException (seen on GetFindings; botocore's standard retry
+# counts it as throttling too).
+RETRY_CODES = [
+    "ThrottlingException",
+    "SlowDown",
+    "InternalServerError",
+    "ServiceUnavailableException",
+    "TooManyRequestsException",
+]
 
 
 def _backoff():

@@ -358,9 +358,20 @@ def _key_statements(stack, bucket):
     ]
 
 
-def audit_policy(_ignored=None):
-    """The auditor's policy: read-only, every notebook of the account (what the audit is for)."""
-    return {"Version": VERSION, "Statement": [_statement("ReadNotebooksAndWhatTheyUse", AUDIT_ACTIONS, "*")]}
+def audit_policy(_ignored=None, security_hub=False, region=None, account=None):
+    """The auditor's policy: read-only, every notebook of the account (what the audit is for).  With
+    ``security_hub``, also the export of its findings (security_hub_findings): the import under the account's own
+    product only, and reads of the region's hub (Service Authorization Reference: BatchImportFindings on
+    ``product``, GetFindings on ``hub``)."""
+    statements = [_statement("ReadNotebooksAndWhatTheyUse", AUDIT_ACTIONS, "*")]
+    if security_hub:
+        if not (region and account):
+            raise ValueError("audit_policy: security_hub needs the region and the account")
+        base = "arn:%s:securityhub:%s:%s:" % (arn.partition_of(region), region, account)
+        statements.append(_statement("ImportTheAuditsFindings", ["securityhub:BatchImportFindings"],
+                                     base + "product/%s/default" % account))  # fmt: skip
+        statements.append(_statement("ReadTheHubsFindings", ["securityhub:GetFindings"], base + "hub/default"))
+    return {"Version": VERSION, "Statement": statements}
 
 
 def managed_parts(document, limit=LIMITS["managed"]):

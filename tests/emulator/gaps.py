@@ -416,8 +416,9 @@ def apply():
         list_notebook_instance_lifecycle_configs,
     ):
         setattr(responses.SageMakerResponse, handler.__name__, handler)
-    from tests.emulator import authz
+    from tests.emulator import authz, securityhub
 
+    securityhub.apply()
     authz.apply(caller_context)
     apply_iam_policy_size()
     if CONSISTENCY_SECONDS > 0:

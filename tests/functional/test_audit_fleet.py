@@ -109,9 +109,17 @@ def test_role_built_stack_audits_clean_and_drift_is_found(emulator, tmp_path):
     allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
     nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=allocation)["NatGateway"]["NatGatewayId"]
     ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
-    rc, output = playbook("audit", emulator, tmp_path, audit_vars)
+    # This time Security Hub follows the audit too.
+    hub = emulator.client("securityhub")
+    hub.enable_security_hub()
+    rc, output = playbook("audit", emulator, tmp_path, dict(audit_vars, audit_security_hub=True))
     assert rc != 0
     result, markdown = report(tmp_path)
+    held = hub.get_findings()["Findings"]
+    assert sorted((f["Resources"][0]["Id"].split("/")[-1], f["GeneratorId"], f["RecordState"]) for f in held) == [
+        (name, "secure-sagemaker-notebooks/isolation_audit/subnet-egress-route", "ACTIVE")
+        for name in ("auditrole-one", "auditrole-two")]  # fmt: skip
+    assert "Security Hub: 2 new, 0 updated, 0 reopened, 0 resolved" in last_task_output(output)
     for entry in result["notebooks"]:
         assert entry["isolated"] is False
         assert [(f["id"], f["evidence"]) for f in entry["findings"]] == [

@@ -216,3 +216,22 @@ def test_opting_out_of_a_key_drops_every_kms_statement():
     actions = [a for s in caller_policy.stack_policy(stack("us-east-1", create_kms_key=False))["Statement"]
                for a in s["Action"] if a.startswith("kms:")]  # fmt: skip
     assert actions == [] and "kms:ListAliases" in json.dumps(caller_policy.stack_policy(stack("us-east-1")))
+
+
+def test_the_audit_policy_with_the_security_hub_export_writes_only_the_accounts_own_findings():
+    policy = caller_policy.audit_policy(security_hub=True, region="eu-west-1", account="123456789012")
+    extra = policy["Statement"][1:]
+    assert [(s["Action"], s["Resource"]) for s in extra] == [
+        (
+            ["securityhub:BatchImportFindings"],
+            "arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default",
+        ),
+        (["securityhub:GetFindings"], "arn:aws:securityhub:eu-west-1:123456789012:hub/default"),
+    ]
+    assert {access_level(a) for s in extra for a in s["Action"]} == {"Write", "Read"}
+    assert [issue for issue, _detail in findings(policy)] == ["RESOURCE_STAR"]  # the audit's reads only
+    assert caller_policy.audit_policy(security_hub=True, region="cn-north-1", account="123456789012")["Statement"][1][
+        "Resource"
+    ].startswith("arn:aws-cn:securityhub:cn-north-1:")
+    with pytest.raises(ValueError):
+        caller_policy.audit_policy(security_hub=True)
