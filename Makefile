@@ -46,8 +46,9 @@ clean:  ## remove build output and the venvs
 demo: venv  ## the whole stack against the embedded emulator: build, re-run (changed=0), summary
 	tools/demo.sh
 
-bench: venv  ## benchmarks (figures, not pass/fail): autostop check and stop path, module start-up, site.yml runs, fleet restart
+bench: venv  ## benchmarks (figures, not pass/fail): autostop check and stop path, module start-up, site.yml runs, fleet restart, the audit of 500 notebooks
 	$(VENV)/bin/python -m bench.autostop_check
 	$(VENV)/bin/python -m bench.module_startup
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/python -m bench.stack_runs --notebooks 1 10 50
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/python -m bench.fleet_restart --notebooks 20 --phase-seconds 10
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/python -m bench.audit_scale --notebooks 500 --subnets 10

@@ -28,6 +28,28 @@ def _body(environ):
     return body
 
 
+# REST-JSON services name the operation by method and path only (botocore's ``http.requestUri``).
+REST_JSON = ("securityhub",)
+_ROUTES = {}
+
+
+def _rest_operation(service, method, path):
+    if service not in _ROUTES:
+        import botocore.session
+
+        model = botocore.session.get_session().get_service_model(service)
+        routes = []
+        for name in model.operation_names:
+            http = model.operation_model(name).http
+            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(http["requestUri"].split("?")[0]))
+            routes.append((http["method"], re.compile("^" + pattern + "$"), name))
+        _ROUTES[service] = routes
+    for route_method, pattern, name in _ROUTES[service]:
+        if route_method == method and pattern.match(path):
+            return name
+    return "unknown"
+
+
 def describe(environ):
     """(service, action) of a request: JSON protocols name it in X-Amz-Target, query protocols in
     ``Action``, and S3 (REST) by method, bucket/object and sub-resource."""
@@ -36,6 +58,8 @@ def describe(environ):
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
         return service, target.rsplit(".", 1)[-1]
+    if service in REST_JSON:
+        return service, _rest_operation(service, environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", "/"))
     if service == "s3":
         path = environ.get("PATH_INFO", "/").strip("/")
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)

@@ -8,11 +8,8 @@
   calls for the shared resources (the module's own count, cross-checked with the emulator's).
 """
 
-import base64
-import hashlib
 import json
 import os
-import shlex
 import subprocess
 import sys
 import time
@@ -20,6 +17,7 @@ import time
 from conftest import COLLECTION
 
 from tests.emulator import harness
+from tests.emulator.audit_fleet import build_fleet, private_network
 
 PLAYBOOKS = COLLECTION / "playbooks"
 FLEET = 50
@@ -60,19 +58,10 @@ def last_task_output(output):
     return output[output.rindex("TASK [") : output.rindex("PLAY RECAP")]
 
 
-def private_network(ec2, cidr="10.30"):
-    vpc = ec2.create_vpc(CidrBlock=cidr + ".0.0/16")["Vpc"]["VpcId"]
-    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # private DNS needs it
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr + ".1.0/24", AvailabilityZone=REGION + "a")["Subnet"]
-    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-    ec2.associate_route_table(RouteTableId=table, SubnetId=subnet["SubnetId"])
-    return vpc, subnet["SubnetId"], table
-
-
 def test_role_built_stack_audits_clean_and_drift_is_found(emulator, tmp_path):
     emulator.reset()
     ec2 = emulator.client("ec2")
-    vpc, subnet, table = private_network(ec2)
+    vpc, subnet, table = private_network(ec2, REGION)
     stack = {
         "isolated_notebook_region": REGION,
         "isolated_notebook_vpc_id": vpc,
@@ -181,81 +170,10 @@ def policies_module():
     return importlib.import_module("ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.policies")
 
 
-def build_fleet(emulator, size):
-    """``size`` compliant notebooks in two subnets (two route tables) of one VPC, sharing the S3,
-    SageMaker API and CloudWatch Logs endpoints, one role, one lifecycle configuration and one script
-    bucket."""
-    import importlib
-
-    policies = importlib.import_module("ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.policies")
-    arn = importlib.import_module("ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn")
-    ec2, s3, iam, sm = (emulator.client(s) for s in ("ec2", "s3", "iam", "sagemaker"))
-    vpc, subnet_a, table_a = private_network(ec2, "10.40")
-    subnet_b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.40.2.0/24", AvailabilityZone=REGION + "b")["Subnet"]
-    table_b = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-    ec2.associate_route_table(RouteTableId=table_b, SubnetId=subnet_b["SubnetId"])
-    group = ec2.create_security_group(VpcId=vpc, GroupName="fleet", Description="fleet")["GroupId"]
-    bucket, prefix = "audit-fleet-scripts", "lifecycle-configurations/"
-    endpoint = ec2.create_vpc_endpoint(
-        VpcId=vpc, ServiceName="com.amazonaws.%s.s3" % REGION, VpcEndpointType="Gateway",
-        RouteTableIds=[table_a, table_b], PolicyDocument=json.dumps(policies.s3_endpoint_policy(bucket, prefix)),
-    )["VpcEndpoint"]["VpcEndpointId"]  # fmt: skip
-    ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.%s.sagemaker.api" % REGION,
-                            VpcEndpointType="Interface", SubnetIds=[subnet_a], SecurityGroupIds=[group])  # fmt: skip
-    names = ["fleet-%02d" % i for i in range(size)]
-    caller = emulator.client("sts").get_caller_identity()
-    # The lifecycle output's way to CloudWatch Logs (the notebook group keeps AWS's default egress).
-    logs_group = ec2.create_security_group(VpcId=vpc, GroupName="fleet-logs", Description="fleet")["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=logs_group, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [{"GroupId": group}]}])  # fmt: skip
-    logs_policy = policies.logs_endpoint_policy(names, REGION, caller["Account"])
-    ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.%s.logs" % REGION, VpcEndpointType="Interface",
-                            SubnetIds=[subnet_a], SecurityGroupIds=[logs_group], PrivateDnsEnabled=True,
-                            PolicyDocument=json.dumps(logs_policy))  # fmt: skip
-
-    script = (COLLECTION / "files" / "autostop.py").read_bytes()
-    s3.create_bucket(Bucket=bucket)
-    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=dict.fromkeys(
-        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True))  # fmt: skip
-    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
-        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})  # fmt: skip
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(
-        policies.bucket_policy(bucket, endpoint, [arn.principal_arn(caller["Arn"])])))  # fmt: skip
-    s3.put_object(Bucket=bucket, Key=prefix + "autostop.py", Body=script)
-
-    iam.create_role(
-        RoleName="fleet-notebook", AssumeRolePolicyDocument=json.dumps(policies.trust_policy(caller["Account"]))
-    )
-    # The role's per-notebook policies, split as the role splits them (two for 50 names).
-    stop = policies.notebook_policies(names, REGION, caller["Account"])
-    for name, document in [("fleet-s3-read", policies.s3_read_policy(bucket, prefix))] + [
-            ("fleet-autostop-%d" % n, document) for n, document in enumerate(stop, 1)]:  # fmt: skip
-        arn = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))["Policy"]["Arn"]
-        iam.attach_role_policy(RoleName="fleet-notebook", PolicyArn=arn)
-    on_start = "\n".join([
-        "#!/bin/bash", "BUCKET=%s" % shlex.quote(bucket), "KEY=%s" % shlex.quote(prefix + "autostop.py"),
-        "SHA256=%s" % hashlib.sha256(script).hexdigest(), 'aws s3 cp "s3://$BUCKET/$KEY" /usr/local/lib/autostop.py',
-        "systemctl enable sagemaker-autostop.timer",
-    ])  # fmt: skip
-    content = base64.b64encode(on_start.encode()).decode()
-    sm.create_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName="fleet-autostop",
-                                                 OnStart=[{"Content": content}])  # fmt: skip
-    role = "arn:aws:iam::%s:role/fleet-notebook" % caller["Account"]
-    key = emulator.client("kms").create_key()["KeyMetadata"]["Arn"]  # a customer managed key on every volume
-    for index, name in enumerate(names):
-        sm.create_notebook_instance(
-            NotebookInstanceName=name, InstanceType="ml.t3.medium", RoleArn=role,
-            SubnetId=subnet_a if index % 2 else subnet_b["SubnetId"], SecurityGroupIds=[group],
-            DirectInternetAccess="Disabled", RootAccess="Disabled", LifecycleConfigName="fleet-autostop",
-            InstanceMetadataServiceConfiguration={"MinimumInstanceMetadataServiceVersion": "2"}, KmsKeyId=key,
-        )  # fmt: skip
-    return names
-
-
 def test_fleet_of_50_costs_one_describe_each_and_constant_shared_calls(emulator, tmp_path):
     emulator.reset()
     started = time.monotonic()
-    names = build_fleet(emulator, FLEET)
+    names = build_fleet(emulator, FLEET, REGION, (COLLECTION / "files" / "autostop.py").read_bytes())
     print("fleet built in %.1f s" % (time.monotonic() - started))
     counting = hasattr(emulator, "request_counts")
     if counting:
