@@ -23,8 +23,9 @@ fi
 tools/link_checkout.sh
 
 # Debian tools the tests use: ShellCheck checks the on-start lifecycle script (the ansible-test sanity
-# test too); strace proves that autostop's tick on a CPU-only notebook starts no process.
-for tool in shellcheck strace; do
+# test too); strace proves that autostop's tick on a CPU-only notebook starts no process; Chromium renders
+# the audit's HTML report headless.
+for tool in shellcheck strace chromium; do
     command -v "$tool" >/dev/null 2>&1 && continue
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
         echo "bootstrap: installing $tool"
@@ -34,6 +35,9 @@ for tool in shellcheck strace; do
         exit 1
     fi
 done
+
+# Mermaid for the audit's HTML report, from the npm registry.
+tools/vendor_mermaid.sh
 
 # ansible-test downloads get-pip from a host that is unreachable offline; it reads a cached copy first.
 pip_version=$("$VENV/bin/python" -c 'from ansible_test._internal.python_requirements import get_venv_packages as g; from types import SimpleNamespace as N; print(g(N(version="3.11"))["pip"])')

@@ -16,6 +16,13 @@ rm -rf "$dest" && mv "$dest.tmp" "$dest"
 # ansible-test lists content with git: give the copy its own repository so the outer one's
 # ignore rules (build/ is ignored) do not hide it.
 git -C "$dest" init -q
+# Mermaid for the HTML audit report (tools/vendor_mermaid.sh), as the built collection carries it; third-party
+# minified code, so the copy's repository ignores it and ansible-test's sanity tests do not read it.
+if [[ -f .vendor/mermaid/mermaid.min.js ]]; then
+    mkdir -p "$dest/files/vendor/mermaid"
+    cp .vendor/mermaid/mermaid.min.js .vendor/mermaid/LICENSE "$dest/files/vendor/mermaid/"
+    echo "files/vendor/" >> "$dest/.git/info/exclude"
+fi
 site=$("$VENV/bin/python" -c 'import ansible_collections.amazon.aws as m; print(list(m.__path__)[0])')
 if [[ ! -d "$root/amazon/aws" ]]; then
     cp -r "$site" "$root/amazon/aws"

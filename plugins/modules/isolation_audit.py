@@ -226,6 +226,18 @@ notebooks:
     counts:
       description: Its findings by severity (C(high), C(medium), C(low), C(total)).
       type: dict
+    path:
+      description:
+        - What its path to the data is made of - C(subnet_id), C(route_table_id) (its effective route table),
+          C(s3_endpoint_ids) (the S3 gateway endpoints on that table), C(bucket) (the script bucket its lifecycle
+          script names) and C(direct_internet_access); null where there is none.
+      type: dict
+    diagram:
+      description:
+        - For a notebook that is not isolated, its path as Mermaid flowchart source (notebook, subnet, route table,
+          S3 gateway endpoint, bucket, and the internet where it gets there), the parts its findings name drawn as
+          broken; null for an isolated notebook. The audit playbook's Markdown and HTML reports show it.
+      type: str
     findings:
       description: Its findings, the most severe first.
       type: list

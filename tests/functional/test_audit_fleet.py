@@ -10,6 +10,8 @@
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -51,6 +53,20 @@ def report(tmp_path, name="audit"):
     return json.loads((folder / ("isolation-audit-%s.json" % REGION)).read_text()), (
         folder / ("isolation-audit-%s.md" % REGION)
     ).read_text()
+
+
+def rendered(html, tmp_path):
+    """The DOM of ``html`` after Debian's Chromium ran its scripts headless (tools/bootstrap.sh installs it)."""
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is missing: tools/bootstrap.sh installs Debian's chromium"
+    # Without the background-networking flags Chromium tries Google's hosts on this closed network.
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--user-data-dir=%s" % (tmp_path / "chromium"), "--virtual-time-budget=30000", "--dump-dom"]  # fmt: skip
+    result = subprocess.run([chromium] + flags + [html.as_uri()], capture_output=True, text=True, timeout=300,
+                            check=False)  # fmt: skip
+    assert result.returncode == 0 and "</html>" in result.stdout, result.stderr[-2000:]
+    return result.stdout
 
 
 def last_task_output(output):
@@ -109,6 +125,24 @@ def test_role_built_stack_audits_clean_and_drift_is_found(emulator, tmp_path):
         (name, "secure-sagemaker-notebooks/isolation_audit/subnet-egress-route", "ACTIVE")
         for name in ("auditrole-one", "auditrole-two")]  # fmt: skip
     assert "Security Hub: 2 new, 0 updated, 0 reopened, 0 resolved" in last_task_output(output)
+    # The Markdown report draws the path above the findings, the route out marked broken.
+    section = markdown.split("## auditrole-two: NOT isolated")[1]
+    assert section.index("```mermaid") < section.index("`subnet-egress-route`")
+    assert re.search(r'\n  (n[0-9a-f]{8}_)rt -->\|"0\.0\.0\.0/0 via %s"\| \1internet\n' % nat, section), section
+    # The HTML report, in a real headless browser: the diagram is drawn (Mermaid from beside the report), the
+    # table by control is there.
+    dom = rendered(tmp_path / "audit" / ("isolation-audit-%s.html" % REGION), tmp_path)
+    assert (tmp_path / "audit" / "mermaid.min.js").is_file()
+    svg_ids = set()
+    for name in ("auditrole-one", "auditrole-two"):
+        drawn = dom.split('id="notebook-%s"' % name)[1].split("</section>")[0]
+        assert 'aria-roledescription="flowchart' in drawn and "<svg" in drawn, drawn[:2000]
+        assert "internet" in drawn and table in drawn and nat in drawn and name in drawn
+        assert 'class="mermaid" data-processed="true"' in drawn
+        svg_ids.add(drawn.split('<svg id="')[1].split('"')[0])
+    assert len(svg_ids) == 2  # two diagrams, two drawings
+    controls = dom.split('id="controls"')[1].split("</table>")[0]
+    assert "<code>subnet-egress-route</code>" in controls and "own check" in controls
     for entry in result["notebooks"]:
         assert entry["isolated"] is False
         assert [(f["id"], f["evidence"]) for f in entry["findings"]] == [

@@ -165,6 +165,8 @@ def test_tarball_holds_the_collection_and_nothing_from_the_working_tree(tarball)
         "requirements.txt", "files/autostop.py", "playbooks/site.yml", "playbooks/teardown.yml",
         "roles/isolated_notebook/meta/argument_specs.yml", "roles/isolated_notebook/templates/on-start.sh.j2",
         "plugins/filter/notebooks.py", "plugins/filter/bucket_policy.yml", "docs/awx.md",
+        # Mermaid for the HTML audit report, from the npm registry when the collection is built.
+        "files/vendor/mermaid/mermaid.min.js", "files/vendor/mermaid/LICENSE",
     }  # fmt: skip
     assert expected - set(names) == set()
     assert autostop == (COLLECTION / "files" / "autostop.py").read_bytes()

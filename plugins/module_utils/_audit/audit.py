@@ -28,6 +28,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.
     parse_on_start,
     pinned_script,
 )
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.diagram import mermaid, path_of
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.findings import (
     FAIL_ON,
     RANK,
@@ -49,6 +50,8 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.
 )
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn import name_error
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.isolation import effective_route_table
+from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.vpc_endpoint import is_service
 
 
 def validate(params):
@@ -217,6 +220,7 @@ def report(data, spec, region, calls, now=None):
                 )
             )
         role_data = data["roles"].get(notebook.get("RoleArn")) or {}
+        path = path_of(notebook, subnet_id, *_route_and_bucket(data, subnet, subnet_id, lcc))
         teams.append({
             "name": name, "team": (role_data.get("tags") or {}).get(TEAM_TAG),
             # The S3 data the role can reach through the endpoint on the notebook's route table.
@@ -239,6 +243,8 @@ def report(data, spec, region, calls, now=None):
                 "data_access": teams[-1]["data_access"],
                 "counts": None,
                 "findings": findings,
+                "path": path,
+                "diagram": None,  # below, for a notebook that is not isolated
             }
         )
     # One team's notebooks reaching what another team's write: known only once every notebook is read.
@@ -253,6 +259,8 @@ def report(data, spec, region, calls, now=None):
         entry["findings"].sort(key=lambda f: (-RANK[f["severity"]], f["id"], f["resource"] or ""))
         entry["isolated"] = not any(f["severity"] == "high" for f in entry["findings"])
         entry["counts"] = count_by_severity(entry["findings"])
+        if not entry["isolated"]:
+            entry["diagram"] = mermaid(entry["name"], entry["path"], entry["findings"])
 
     results.sort(key=lambda n: n["name"])
     every = [f for n in results for f in n["findings"]]
@@ -270,6 +278,24 @@ def report(data, spec, region, calls, now=None):
         "aws_calls": call_totals(calls),
         "aws_calls_by_operation": dict((s, dict(sorted(o.items()))) for s, o in sorted(calls.items())),
     }
+
+
+def _route_and_bucket(data, subnet, subnet_id, lcc):
+    """(route table id, S3 gateway endpoint ids on it, script bucket) of a notebook's path."""
+    table_id, endpoint_ids, bucket = None, [], None
+    if subnet:
+        vpc = subnet["VpcId"]
+        table = effective_route_table(data["route_tables"].get(vpc, []), subnet_id)
+        table_id = table["route_table_id"] if table else None
+        endpoint_ids = [
+            e["VpcEndpointId"]
+            for e in data["endpoints"].get(vpc, [])
+            if table_id and is_service(e, "s3", "Gateway") and table_id in (e.get("RouteTableIds") or [])
+        ]
+    config = data["lifecycle_configs"].get(lcc) if lcc else None
+    if config and not config.get("error"):
+        bucket = parse_on_start(on_start_text(config))["bucket"]
+    return table_id, endpoint_ids, bucket
 
 
 def audit(cache, spec, region, now=None):
