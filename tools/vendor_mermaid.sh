@@ -7,8 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION=12.3.0
 INTEGRITY=sha512-4113TdXeLAsMruJ79OpFL5O8+LTFXhQqZ260rF3tgUmiNAtRm4Uume04I+65PRN6yZ69J4f8rVYWW8zRk65UYw==
+# sha256 of dist/mermaid.min.js in that tarball: a copy already here is checked too.
+SCRIPT_SHA256=336df803d87a38b70a01e736e666c8f7601d2ce42f5e47c8fafe5d721074b9a3
 dest=.vendor/mermaid
-[[ -f $dest/mermaid.min.js && "$(cat "$dest/VERSION" 2>/dev/null)" == "$VERSION" ]] && exit 0
+if [[ -f $dest/mermaid.min.js ]] && sha256sum "$dest/mermaid.min.js" | grep -q "^$SCRIPT_SHA256 "; then
+    exit 0
+fi
 command -v npm >/dev/null 2>&1 || { echo "vendor_mermaid: npm is missing (Debian package 'npm')" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -17,6 +21,8 @@ tarball=$tmp/mermaid-$VERSION.tgz
 got=sha512-$(python3 -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$tarball")
 [[ $got == "$INTEGRITY" ]] || { echo "vendor_mermaid: mermaid-$VERSION.tgz is $got, not the pinned $INTEGRITY" >&2; exit 1; }
 tar -xzf "$tarball" -C "$tmp" package/dist/mermaid.min.js package/LICENSE
+sha256sum "$tmp/package/dist/mermaid.min.js" | grep -q "^$SCRIPT_SHA256 " \
+    || { echo "vendor_mermaid: dist/mermaid.min.js does not have the pinned SHA-256" >&2; exit 1; }
 mkdir -p "$dest"
 cp "$tmp/package/dist/mermaid.min.js" "$tmp/package/LICENSE" "$dest/"
 echo "$VERSION" > "$dest/VERSION"

@@ -26,14 +26,17 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
 
 # One retry policy for every call of the collection: throttling and transient server errors are
 # retried with jittered exponential backoff (1 s doubling to 20 s, 8 retries, about 90 s at worst).
-# Security Hub throttles with TooManyRequestsException (seen on GetFindings; botocore's standard retry
-# counts it as throttling too).
+# Security Hub throttles with LimitExceededException (its modelled error "...or throttling limits") and
+# TooManyRequestsException (seen on GetFindings), and answers a server fault with InternalException;
+# botocore's standard retry counts the first two as throttling too.
 RETRY_CODES = [
     "ThrottlingException",
     "SlowDown",
     "InternalServerError",
     "ServiceUnavailableException",
     "TooManyRequestsException",
+    "LimitExceededException",
+    "InternalException",
 ]
 
 

@@ -30,6 +30,8 @@ __metaclass__ = type
 
 import datetime
 import hashlib
+import json
+import re
 
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn import parse, partition_of
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import (
@@ -50,8 +52,8 @@ TYPES = ["Software and Configuration Checks/AWS Security Best Practices"]
 SEVERITY = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW"}
 LIMITS = {"Title": 256, "Description": 1024, "Remediation": 512}
 RESOURCE_TYPE = "AwsSageMakerNotebookInstance"
-# What this collection writes; a stored finding is unchanged when these are equal (Security Hub adds its own
-# attributes, and keeps Workflow and notes that are the analysts').
+# What this collection writes (Security Hub adds its own attributes, and keeps Workflow and notes, the
+# analysts'); a resolved finding is sent back with these only.
 PROVIDED = (
     "SchemaVersion",
     "Id",
@@ -67,6 +69,7 @@ PROVIDED = (
     "Resources",
     "Compliance",
     "RecordState",
+    "FindingProviderFields",
 )
 # Security Hub deletes an active finding that is not updated for 90 days (documented for its OCSF findings;
 # the same retention for ASFF findings is unverified): an unchanged finding is sent again when its last update
@@ -89,8 +92,8 @@ def validate(params):
             )
     for index, entry in enumerate(audit["notebooks"]):
         where = "audit.notebooks[%d]" % index
-        if not isinstance(entry, dict) or not isinstance(entry.get("findings"), list):
-            raise NotebooksError("%s: a notebook with its findings is expected" % where, field="audit")
+        if not isinstance(entry, dict) or not isinstance(entry.get("findings"), list) or not entry.get("name"):
+            raise NotebooksError("%s: a notebook with its name and findings is expected" % where, field="audit")
         arn = entry.get("arn") or ""
         if parse(arn) is None or not arn.split(":")[5].startswith("notebook-instance/"):
             raise NotebooksError("%s.arn: %r is not a notebook instance ARN" % (where, arn), field="audit")
@@ -128,19 +131,33 @@ def _timestamp(value):
 
 
 def _parse_time(text):
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    # ASFF allows up to nine fractional digits; fromisoformat before Python 3.11 takes at most six.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00"))
+    return datetime.datetime.fromisoformat(text)
 
 
 def _clip(text, limit):
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def finding_id(region, notebook, item, occurrence):
-    """A stable ASFF Id: the region, the notebook, the audit finding id and the resource at fault (a hash: a
-    resource can be a long ARN), with the occurrence among findings of one id on one resource."""
-    resource = hashlib.sha256((item.get("resource") or "").encode("utf-8")).hexdigest()[:16]
+# The evidence that tells two findings of one id on one resource apart (the hook of a lint, the statement of a
+# policy, the operation of a failed check, the route): it goes into the Id, so that fixing one never renames
+# another.
+IDENTITY = ("hook", "check", "operation", "destination", "target", "statement", "vpc_endpoint_id", "bucket", "key",
+            "prefix", "other_team")  # fmt: skip
+
+
+def _digest(value, length=16):
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:length]
+
+
+def finding_id(region, notebook, item, occurrence=0):
+    """A stable ASFF Id: the region, the notebook, the audit finding id, and a hash of the resource at fault and the
+    evidence that identifies the finding; ``occurrence`` counts findings that still share all of it."""
+    evidence = item.get("evidence") or {}
+    identity = _digest([item.get("resource") or "", dict((k, evidence[k]) for k in IDENTITY if k in evidence)])
     suffix = "/%d" % occurrence if occurrence else ""
-    return "secure-sagemaker-notebooks/%s/%s/%s/%s%s" % (region, notebook, item["id"], resource, suffix)
+    return "secure-sagemaker-notebooks/%s/%s/%s/%s%s" % (region, notebook, item["id"], identity, suffix)
 
 
 def to_asff(item, entry, audit, account, product_arn):
@@ -162,13 +179,17 @@ def to_asff(item, entry, audit, account, product_arn):
     for tool, ids in sorted(controls.items()):
         if ids:
             fields[FIELD + "Controls/" + tool] = " ".join(ids)
+    severity = {"Label": SEVERITY[item["severity"]], "Original": item["severity"]}
     finding = {
         "SchemaVersion": SCHEMA_VERSION,
         "ProductArn": product_arn,
         "GeneratorId": GENERATOR_PREFIX + item["id"],
         "AwsAccountId": account,
         "Types": list(TYPES),
-        "Severity": {"Label": SEVERITY[item["severity"]], "Original": item["severity"]},
+        "Severity": dict(severity),
+        # Where a finding provider updates severity and types ("should not use BatchImportFindings to update
+        # Severity, Types ... Instead, finding providers use FindingProviderFields").
+        "FindingProviderFields": {"Severity": dict(severity), "Types": list(TYPES)},
         "Title": _clip("%s: %s" % (entry["name"], item["title"]), LIMITS["Title"]),
         "Description": _clip(item["message"], LIMITS["Description"]),
         "Remediation": {"Recommendation": {"Text": _clip(item["remediation"], LIMITS["Remediation"])}},
@@ -182,23 +203,47 @@ def to_asff(item, entry, audit, account, product_arn):
     return finding
 
 
+def with_digest(finding):
+    """``finding`` with a digest of what this collection provides in its ProductFields: Security Hub adds its own
+    attributes (Severity.Normalized, aws/securityhub/* product fields, ...) and analysts change others, so the
+    digest, not the stored finding, says whether the next export has anything new to send."""
+    provided = dict((k, v) for k, v in finding.items() if k not in ("Id", "CreatedAt", "UpdatedAt"))
+    provided["ProductFields"] = dict((k, v) for k, v in provided["ProductFields"].items() if k != FIELD + "Digest")
+    fields = dict(provided["ProductFields"], **{FIELD + "Digest": _digest(provided, 64)})
+    return dict(finding, ProductFields=fields)
+
+
+def own(stored):
+    """The attributes this collection provided, out of a stored finding (Security Hub's additions dropped)."""
+    mine = dict((k, stored[k]) for k in PROVIDED if k in stored)
+    mine["ProductFields"] = dict((k, v) for k, v in (stored.get("ProductFields") or {}).items() if k.startswith(FIELD))
+    if "Severity" in mine:
+        mine["Severity"] = dict((k, v) for k, v in mine["Severity"].items() if k in ("Label", "Original"))
+    if "FindingProviderFields" in mine:
+        fields = mine["FindingProviderFields"]
+        mine["FindingProviderFields"] = dict(
+            fields,
+            Severity=dict((k, v) for k, v in (fields.get("Severity") or {}).items() if k in ("Label", "Original")),
+        )
+    return mine
+
+
 def current_findings(audit, account, product_arn):
-    """{ASFF Id: provided attributes} of every finding of the audit."""
+    """{ASFF Id: provided attributes, with their digest} of every finding of the audit."""
     found = {}
     for entry in audit["notebooks"]:
-        seen = {}
         for item in entry["findings"]:
-            key = (item["id"], item.get("resource") or "")
-            occurrence = seen.get(key, 0)
-            seen[key] = occurrence + 1
             asff = to_asff(item, entry, audit, account, product_arn)
+            occurrence = 0
+            while finding_id(audit["region"], entry["name"], item, occurrence) in found:
+                occurrence += 1
             asff["Id"] = finding_id(audit["region"], entry["name"], item, occurrence)
-            found[asff["Id"]] = asff
+            found[asff["Id"]] = with_digest(asff)
     return found
 
 
-def _provided(stored):
-    return dict((k, stored[k]) for k in PROVIDED if k in stored)
+def _digest_of(finding):
+    return (finding.get("ProductFields") or {}).get(FIELD + "Digest")
 
 
 def _later(now, stored):
@@ -217,6 +262,8 @@ def plan(current, stored, audit, resolve_others, now):
     returns them).  Findings of notebooks this audit did not look at stay as they are unless
     ``resolve_others``."""
     audited = set(e["name"] for e in audit["notebooks"]) | set(audit["not_found"])
+    # A check that could not be made proves nothing fixed: such a notebook's earlier findings stay open.
+    unproven = set(e["name"] for e in audit["notebooks"] if any(f["id"] == "check-failed" for f in e["findings"]))
     result = dict((k, []) for k in ("created", "updated", "reopened", "resolved", "unchanged"))
     for asff_id, wanted in sorted(current.items()):
         old = stored.get(asff_id)
@@ -224,7 +271,7 @@ def plan(current, stored, audit, resolve_others, now):
             result["created"].append(dict(wanted, CreatedAt=_timestamp(now), UpdatedAt=_timestamp(now)))
             continue
         fresh = _parse_time(old["UpdatedAt"]) > now - datetime.timedelta(days=REFRESH_DAYS)
-        if _provided(old) == wanted and fresh:
+        if _digest_of(old) == _digest_of(wanted) and old.get("RecordState", "ACTIVE") == "ACTIVE" and fresh:
             result["unchanged"].append(old)
             continue
         kind = "reopened" if old.get("RecordState") == "ARCHIVED" else "updated"
@@ -235,15 +282,12 @@ def plan(current, stored, audit, resolve_others, now):
         if asff_id in current or old.get("RecordState") == "ARCHIVED":
             continue
         notebook = (old.get("ProductFields") or {}).get(FIELD + "Notebook")
-        if notebook not in audited and not resolve_others:
+        if (notebook not in audited and not resolve_others) or notebook in unproven:
             continue
-        resolved = _provided(old)
-        resolved.update(
-            RecordState="ARCHIVED",
-            Compliance=dict(old.get("Compliance") or {}, Status="PASSED"),
-            CreatedAt=old.get("CreatedAt"),
-            UpdatedAt=_timestamp(_later(now, old)),
-        )
+        resolved = own(old)
+        resolved.update(RecordState="ARCHIVED", Compliance=dict(resolved.get("Compliance") or {}, Status="PASSED"))
+        resolved = with_digest(resolved)
+        resolved.update(CreatedAt=old.get("CreatedAt"), UpdatedAt=_timestamp(_later(now, old)))
         result["resolved"].append(resolved)
     return result
 

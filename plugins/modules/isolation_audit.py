@@ -71,14 +71,17 @@ description:
     M(secure_sagemaker.notebooks.notebook_instance) with
     O(secure_sagemaker.notebooks.notebook_instance#module:platform_identifier=notebook-al2023-v1) stops the
     notebook, updates the platform and starts it again.'
-  - 'Lifecycle script lint, of the OnStart and OnCreate scripts of lifecycle configurations this collection did not
-    write (of the collection''s own on-start script, only the stack''s own steps it carries):
-    C(lifecycle-script-internet-download) (medium) for C(curl), C(wget) or C(git) from a host that is not an AWS
-    endpoint, and C(pip install), C(conda install) or C(npm install) from a public index - an isolated notebook
-    cannot reach it, and the 5-minute lifecycle limit fails the start; C(lifecycle-script-usr-bin-python) (low)
-    for a hard-coded C(/usr/bin/python); on an AL2023 platform C(lifecycle-script-crontab-al2023) (medium) for
-    C(crontab) or C(/etc/cron.*) when the script does not install C(cronie) (AL2023 does not install cron), and
-    C(lifecycle-script-yum-al2023) (low) for C(yum) or C(amazon-linux-extras).'
+  - 'Lifecycle script lint, of the OnStart and OnCreate scripts of every lifecycle configuration (the collection''s
+    own on-start script passes; the stack''s own steps it carries are linted like any script):
+    C(lifecycle-script-internet-download) (medium) for C(curl), C(wget) or C(git) from a host that is not a regional
+    AWS endpoint, a private address or an internal name (C(.internal), C(.local), ...), and for C(pip install) from
+    PyPI or another such index (unless the script points pip elsewhere first, for example C(aws codeartifact
+    login --tool pip)), C(conda install) or C(npm install) - an isolated notebook cannot reach them, and the 5-minute
+    lifecycle limit fails the start; C(lifecycle-script-usr-bin-python) (low) for a hard-coded C(/usr/bin/python);
+    on an AL2023 platform C(lifecycle-script-crontab-al2023) (medium) for C(crontab) or C(/etc/cron.*) when the
+    script neither installs C(cronie) nor schedules with a systemd timer (AL2023 does not install cron), and
+    C(lifecycle-script-yum-al2023) (low) for C(yum) or C(amazon-linux-extras). The evidence shows the lines with
+    URL credentials, authorization headers and secret options or variables redacted.'
   - 'Each finding carries RV(notebooks[].findings[].controls): the ids of the matching controls of AWS Security Hub
     (C(SageMaker.1) direct internet access, C(SageMaker.2) in a VPC, C(SageMaker.3) root access, C(SageMaker.8)
     platform, C(SageMaker.21) customer managed KMS key), Prowler (C(sagemaker_notebook_instance_*)) and Checkov

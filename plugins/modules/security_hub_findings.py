@@ -28,7 +28,11 @@ description:
     C(secure-sagemaker-notebooks/isolation_audit/) under O(product_arn). Workflow status, notes and other analyst
     changes are Security Hub's to keep; a finding provider cannot set them.
   - A finding whose content has not changed is not sent again (the task reports no change), unless its last update is
-    more than 30 days old - Security Hub deletes findings 90 days after their last update.
+    more than 30 days old - Security Hub deletes findings 90 days after their last update. What this collection sent
+    is known by a digest in C(ProductFields) (C(secure_sagemaker.notebooks/Digest)), so what Security Hub adds (such
+    as C(Severity.Normalized)) and analysts change does not count as a change.
+  - A notebook with a C(check-failed) finding keeps its earlier findings open - a check that could not be made proves
+    nothing fixed.
   - Supports check mode (reads, plans and sends nothing).
 options:
   audit:

@@ -25,6 +25,15 @@ provider set Workflow, imports into a hub that is not enabled, and ignores GetFi
   ANDed; values are case sensitive (botocore, StringFilter.Comparison).  A filter field this emulator does not
   evaluate is refused, so that no test passes on a filter that was silently dropped.
 
+- What Security Hub adds to a stored finding: Severity.Normalized from the Label when only the Label is sent
+  (INFORMATIONAL 0, LOW 1, MEDIUM 40, HIGH 70, CRITICAL 90; botocore, Severity.Normalized),
+  FindingProviderFields from the top-level Severity and Types when the provider sends none, and the product
+  fields aws/securityhub/FindingId, aws/securityhub/ProductName, aws/securityhub/CompanyName (ASFF,
+  ProductFields), so a provider comparing what it sent with what it reads back sees differences.
+- GetFindings in an account that has not enabled Security Hub: InvalidAccessException "Account <id> is not
+  subscribed to AWS Security Hub", as AWS answers its other reads (DescribeHub, GetEnabledStandards; for
+  GetFindings itself not documented).
+
 Not reproduced (not documented precisely enough): the 240 KB size of one finding, the refusal of an
 AwsAccountId other than the caller's, ProductArn as part of the match.
 """
@@ -32,7 +41,7 @@ AwsAccountId other than the caller's, ProductArn as part of the match.
 import copy
 import datetime
 
-from moto.securityhub.exceptions import InvalidInputException
+from moto.securityhub.exceptions import InvalidInputException, SecurityHubClientError
 from moto.securityhub.models import Finding, SecurityHubBackend
 from moto.utilities.paginator import paginate
 
@@ -102,8 +111,34 @@ def matches(finding, filters):
     return True
 
 
+NORMALIZED = {"INFORMATIONAL": 0, "LOW": 1, "MEDIUM": 40, "HIGH": 70, "CRITICAL": 90}
+
+
+def _as_stored(finding):
+    """A finding as Security Hub keeps it: with what it adds."""
+    stored = copy.deepcopy(finding)
+    severity = stored.get("Severity") or {}
+    if "Label" in severity and "Normalized" not in severity:
+        severity["Normalized"] = NORMALIZED[severity["Label"]]
+    stored.setdefault("FindingProviderFields", {"Severity": dict(severity), "Types": list(stored.get("Types") or [])})
+    fields = stored.setdefault("ProductFields", {})
+    fields.update(
+        {
+            "aws/securityhub/FindingId": "%s/%s" % (stored["ProductArn"], stored["Id"]),
+            "aws/securityhub/ProductName": "Default",
+            "aws/securityhub/CompanyName": "Personal",
+        }
+    )
+    stored.update(ProductName="Default", CompanyName="Personal")
+    return stored
+
+
 @paginate(pagination_model=SecurityHubBackend.PAGINATION_MODEL)
 def get_findings(self, filters=None, sort_criteria=None, max_results=None):
+    if not self.enabled:
+        raise SecurityHubClientError(
+            "InvalidAccessException", "Account %s is not subscribed to AWS Security Hub" % self.account_id
+        )
     if max_results is not None and not 1 <= int(max_results) <= 100:
         raise InvalidInputException(op="GetFindings", msg="MaxResults must be a number between 1 and 100")
     return [copy.deepcopy(f.data) for f in self.findings if matches(f.data, filters)]
@@ -161,10 +196,10 @@ def batch_import_findings(self, findings):
         stored = next((f for f in self.findings if f.id == incoming["Id"]), None)
         succeeded += 1
         if stored is None:
-            self.findings.append(Finding(incoming["Id"], dict(provided, Workflow={"Status": "NEW"})))
+            self.findings.append(Finding(incoming["Id"], _as_stored(dict(provided, Workflow={"Status": "NEW"}))))
         elif _time(incoming["UpdatedAt"]) > _time(stored.data["UpdatedAt"]):
             kept = dict((k, stored.data[k]) for k in IGNORED if k in stored.data)
-            stored.data = dict(provided, **dict(kept, Workflow=_workflow(stored.data, incoming)))
+            stored.data = _as_stored(dict(provided, **dict(kept, Workflow=_workflow(stored.data, incoming))))
     return len(failed), succeeded, failed
 
 

