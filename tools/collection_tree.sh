@@ -18,9 +18,9 @@ rm -rf "$dest" && mv "$dest.tmp" "$dest"
 git -C "$dest" init -q
 # Mermaid for the HTML audit report (tools/vendor_mermaid.sh), as the built collection carries it; third-party
 # minified code, so the copy's repository ignores it and ansible-test's sanity tests do not read it.
-if [[ -f .vendor/mermaid/mermaid.min.js ]]; then
+if [[ -f files/vendor/mermaid/mermaid.min.js ]]; then
     mkdir -p "$dest/files/vendor/mermaid"
-    cp .vendor/mermaid/mermaid.min.js .vendor/mermaid/LICENSE "$dest/files/vendor/mermaid/"
+    cp files/vendor/mermaid/mermaid.min.js files/vendor/mermaid/LICENSE "$dest/files/vendor/mermaid/"
     echo "files/vendor/" >> "$dest/.git/info/exclude"
 fi
 site=$("$VENV/bin/python" -c 'import ansible_collections.amazon.aws as m; print(list(m.__path__)[0])')

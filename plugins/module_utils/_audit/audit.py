@@ -27,6 +27,7 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.
     on_start_text,
     parse_on_start,
     pinned_script,
+    s3_gateways_on,
 )
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.diagram import mermaid, path_of
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.findings import (
@@ -51,7 +52,6 @@ from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils._audit.
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.arn import name_error
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.aws import NotebooksError
 from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.isolation import effective_route_table
-from ansible_collections.secure_sagemaker.notebooks.plugins.module_utils.vpc_endpoint import is_service
 
 
 def validate(params):
@@ -287,11 +287,7 @@ def _route_and_bucket(data, subnet, subnet_id, lcc):
         vpc = subnet["VpcId"]
         table = effective_route_table(data["route_tables"].get(vpc, []), subnet_id)
         table_id = table["route_table_id"] if table else None
-        endpoint_ids = [
-            e["VpcEndpointId"]
-            for e in data["endpoints"].get(vpc, [])
-            if table_id and is_service(e, "s3", "Gateway") and table_id in (e.get("RouteTableIds") or [])
-        ]
+        endpoint_ids = [e["VpcEndpointId"] for e in s3_gateways_on(data["endpoints"].get(vpc, []), table_id)]
     config = data["lifecycle_configs"].get(lcc) if lcc else None
     if config and not config.get("error"):
         bucket = parse_on_start(on_start_text(config))["bucket"]

@@ -118,6 +118,15 @@ def check_notebook(notebook, allow_root_access=False, now=None):
     return found
 
 
+def s3_gateways_on(endpoints, table_id):
+    """The S3 gateway endpoints among ``endpoints`` that serve route table ``table_id``."""
+    return [
+        e
+        for e in endpoints
+        if is_service(e, "s3", "Gateway") and table_id and table_id in (e.get("RouteTableIds") or [])
+    ]
+
+
 def check_network(subnet_id, subnet, route_tables, endpoints, region, notebook_roles=()):
     """The subnet's effective route table and the VPC's endpoints.
 
@@ -157,7 +166,7 @@ def check_network(subnet_id, subnet, route_tables, endpoints, region, notebook_r
             )
         )
     gateways = [e for e in endpoints if is_service(e, "s3", "Gateway")]
-    on_table = [e for e in gateways if table_id in (e.get("RouteTableIds") or [])]
+    on_table = s3_gateways_on(gateways, table_id)
     if not on_table:
         found.append(
             finding(
